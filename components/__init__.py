@@ -1,0 +1,1 @@
+"""Reusable Streamlit pieces. Only this package, ``pages/`` and ``app.py`` import Streamlit."""

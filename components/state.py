@@ -1,0 +1,82 @@
+"""Shared state: the database (a cached resource), the current client and integration.
+
+``bootstrap`` runs once per script run from ``app.py``; pages read the current selection through
+``current_client`` / ``current_integration`` and never touch ``st.session_state`` keys of other
+pages.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from services.records import Client, Integration
+from services.storage import Database, open_database
+from services.storage import clients as repo
+
+
+@st.cache_resource(show_spinner=False)
+def database() -> Database:
+    """The one engine of this app process (``DATABASE_URL`` or the SQLite file)."""
+    return open_database()
+
+
+@st.cache_resource(show_spinner="Starting the Demo Company…")
+def _demo_ready() -> bool:
+    from services.qbo.demo import ensure_demo
+
+    ensure_demo(database())
+    return True
+
+
+def bootstrap() -> None:
+    """Open the database and make sure the Demo Company (local sandbox) is there."""
+    _demo_ready()
+
+
+def sidebar_picker() -> None:
+    """Client and integration selectors in the sidebar; the choice lives in session state."""
+    db = database()
+    clients = repo.list_clients(db)
+    with st.sidebar:
+        if not clients:
+            st.info("No client yet: add one on the Connections page.")
+            return
+        names = [c.name for c in clients]
+        current = st.session_state.get("client_name")
+        index = names.index(current) if current in names else 0
+        name = st.selectbox("Client", names, index=index, key="app_client")
+        st.session_state["client_name"] = name
+        client = next(c for c in clients if c.name == name)
+        integrations = repo.list_integrations(db, client)
+        if integrations:
+            inames = [i.name for i in integrations]
+            icurrent = st.session_state.get("integration_name")
+            iindex = inames.index(icurrent) if icurrent in inames else 0
+            iname = st.selectbox("Integration", inames, index=iindex, key="app_integration")
+            st.session_state["integration_name"] = iname
+        else:
+            st.caption("No integration yet: add one on the Connections page.")
+        if client.company_name:
+            st.caption(f"QuickBooks: {client.company_name} · {client.plan}"
+                       + (" · local sandbox" if client.kind == "sandbox" else ""))
+
+
+def current_client() -> Client | None:
+    name = st.session_state.get("client_name")
+    if not name:
+        return None
+    try:
+        return repo.get_client(database(), name)
+    except Exception:
+        return None
+
+
+def current_integration() -> Integration | None:
+    client = current_client()
+    name = st.session_state.get("integration_name")
+    if client is None or not name:
+        return None
+    try:
+        return repo.get_integration(database(), client, name)
+    except Exception:
+        return None

@@ -1,0 +1,8 @@
+"""Preview page (being built)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.title("Preview")
+st.info("This page is being built.")

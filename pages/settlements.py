@@ -1,0 +1,8 @@
+"""Settlements page (being built)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.title("Settlements")
+st.info("This page is being built.")

@@ -1,0 +1,8 @@
+"""Verify page (being built)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.title("Verify")
+st.info("This page is being built.")

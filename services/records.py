@@ -1,0 +1,293 @@
+"""The domain's records: plain, frozen, slotted dataclasses with tuple fields.
+
+These are the contracts between the layers: parsers produce a :class:`Settlement`; mapping
+produces :class:`Mapping` records; the document engine turns both into :class:`Document` records
+that the QBO edge posts. Behaviour lives in functions elsewhere; change a record with
+``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from services.money import Money
+
+Sku = str
+OrderId = str
+SettlementId = str
+
+
+class Channel(StrEnum):
+    AMAZON = "amazon"
+    SHOPIFY = "shopify"
+    WALMART = "walmart"
+    EBAY = "ebay"
+    ETSY = "etsy"
+
+
+class Category(StrEnum):
+    """What a settlement row's money is, whatever the channel called it."""
+
+    PRODUCT_SALE = "product_sale"
+    PRODUCT_REFUND = "product_refund"
+    SHIPPING = "shipping"
+    GIFT_WRAP = "gift_wrap"
+    TAX_COLLECTED = "tax_collected"
+    TAX_WITHHELD = "tax_withheld"  # marketplace facilitator tax, collected and withheld again
+    PROMOTION = "promotion"
+    FEE = "fee"
+    REIMBURSEMENT = "reimbursement"
+    RESERVE = "reserve"
+    TRANSFER = "transfer"
+    UNCLASSIFIED = "unclassified"
+
+
+class FeeKind(StrEnum):
+    COMMISSION = "commission"
+    FULFILMENT = "fulfilment"
+    STORAGE = "storage"
+    ADVERTISING = "advertising"
+    SUBSCRIPTION = "subscription"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A problem found in data, as a value. ``row`` is the 1-based line of the user's file."""
+
+    severity: Severity
+    message: str
+    file: str = ""
+    row: int | None = None
+    code: str = ""
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where = f"{where}, row {self.row}" if where else f"row {self.row}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+def error(message: str, file: str = "", row: int | None = None, code: str = "") -> Issue:
+    return Issue(Severity.ERROR, message, file, row, code)
+
+
+def warning(message: str, file: str = "", row: int | None = None, code: str = "") -> Issue:
+    return Issue(Severity.WARNING, message, file, row, code)
+
+
+def has_errors(issues: tuple[Issue, ...] | list[Issue]) -> bool:
+    return any(i.severity is Severity.ERROR for i in issues)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRow:
+    """One amount of a settlement, classified, with where it came from.
+
+    ``is_refund`` is true for every amount of a refund transaction (refunded product, shipping,
+    tax, promotion), so that the document engine can put it on a RefundReceipt. ``amount`` is
+    signed as the channel paid it: positive is money to the seller.
+    """
+
+    source_row: int
+    category: Category
+    amount: Money
+    date: dt.date
+    order_id: OrderId = ""
+    order_item: str = ""
+    sku: Sku = ""
+    title: str = ""
+    quantity: int | None = None
+    fee_kind: FeeKind | None = None
+    is_refund: bool = False
+    raw_type: str = ""  # the channel's own words, e.g. "Order / ItemPrice / Principal"
+    source_file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """One payout report in canonical form.
+
+    ``total`` is the payout: what the report states when it states one, else the sum of the
+    rows. ``stated_total`` keeps what the report said (``None`` when it said nothing), and
+    ``lines_total`` is always the exact sum of the rows.
+    """
+
+    settlement_id: SettlementId
+    channel: Channel
+    format: str
+    marketplace: str
+    currency: str
+    start: dt.date
+    end: dt.date
+    deposit_date: dt.date
+    total: Money
+    rows: tuple[SettlementRow, ...]
+    stated_total: Money | None = None
+    source_files: tuple[str, ...] = ()
+
+    @property
+    def lines_total(self) -> Money:
+        total = Decimal("0.00")
+        for r in self.rows:
+            total += r.amount
+        return total
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """What a parser returns: the settlement (``None`` when nothing usable was read) and issues."""
+
+    settlement: Settlement | None
+    issues: tuple[Issue, ...] = ()
+
+
+# --- Mapping ---------------------------------------------------------------------------------
+
+
+class MappingType(StrEnum):
+    ITEM = "item"
+    BUNDLE = "bundle"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """A QBO item by Id, with the name it had when it was read."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class BundleComponent:
+    """One component of a bundle. ``percent`` is of the bundle's *total* sales price."""
+
+    item: ItemRef
+    qty: Decimal  # quantity per bundle, positive
+    percent: Decimal  # exact, the components of one bundle sum to exactly 100
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """What a channel product becomes in QBO: one item, or a bundle of components."""
+
+    sku: Sku
+    type: MappingType
+    item: ItemRef | None = None
+    components: tuple[BundleComponent, ...] = ()
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelProduct:
+    """A SKU seen in an integration's settlements."""
+
+    sku: Sku
+    title: str
+    first_date: dt.date | None
+    last_date: dt.date | None
+    units_sold: int
+    units_refunded: int = 0
+
+
+# --- Documents -------------------------------------------------------------------------------
+
+
+class DocType(StrEnum):
+    SALES_RECEIPT = "SalesReceipt"
+    REFUND_RECEIPT = "RefundReceipt"
+    PURCHASE = "Purchase"
+    DEPOSIT = "Deposit"
+
+
+@dataclass(frozen=True, slots=True)
+class DocLine:
+    """One line of a document.
+
+    Item lines carry ``item``, ``qty`` and ``unit_price`` with ``amount == round(qty*unit_price, 2)``;
+    account lines (fees, deposits, suspense) carry ``account`` only. ``source_rows`` lists the
+    settlement rows (their ``source_row``) that landed on this line.
+    """
+
+    amount: Money
+    description: str
+    category: Category
+    item: ItemRef | None = None
+    qty: Decimal | None = None
+    unit_price: Decimal | None = None
+    account: str = ""
+    sku: Sku = ""
+    bundle_sku: Sku = ""
+    source_rows: tuple[int, ...] = ()
+    fee_kind: FeeKind | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One QBO transaction to post, with its deterministic key (DESIGN §4)."""
+
+    key: str
+    type: DocType
+    date: dt.date
+    doc_number: str
+    lines: tuple[DocLine, ...]
+    private_note: str = ""
+    account: str = ""  # the clearing account it deposits to / pays from
+    currency: str = "USD"
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def total(self) -> Money:
+        total = Decimal("0.00")
+        for line in self.lines:
+            total += line.amount
+        return total
+
+
+# --- Clients and integrations ----------------------------------------------------------------
+
+
+class Grouping(StrEnum):
+    SETTLEMENT = "settlement"
+    DAY = "day"
+    ORDER = "order"
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """One QBO company and how to reach it (the local sandbox, or OAuth to the real QBO)."""
+
+    id: int
+    name: str
+    kind: str  # "sandbox" | "oauth"
+    realm_id: str
+    sandbox_url: str = ""
+    company_name: str = ""
+    plan: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    """One sales-channel account of a client; settings live here."""
+
+    id: int
+    client_id: int
+    name: str
+    channel: Channel
+    inventory_tracking: bool = False
+    grouping: Grouping = Grouping.SETTLEMENT
+    settings: tuple[tuple[str, str], ...] = ()  # account routing, as sorted (key, value) pairs
+    version: int = 1
+
+    def setting(self, key: str, default: str = "") -> str:
+        return dict(self.settings).get(key, default)
