@@ -28,7 +28,7 @@ def to_money(value: Decimal | int | str, *, rounding: str = ROUND_HALF_UP) -> Mo
         TypeError: for a float or a bool, which cannot carry exact money.
         ValueError: for text that is not a plain decimal number.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise TypeError(f"money must not be built from {type(value).__name__}: {value!r}")
     if isinstance(value, str):
         try:

@@ -291,3 +291,38 @@ class Integration:
 
     def setting(self, key: str, default: str = "") -> str:
         return dict(self.settings).get(key, default)
+
+
+# --- What is read from QBO -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QboItem:
+    """A QBO item as Settlebridge needs it (read through the gateway)."""
+
+    id: str
+    name: str
+    type: str  # "Inventory" | "NonInventory" | "Service" | ...
+    sku: str = ""
+    active: bool = True
+    qty_on_hand: Decimal | None = None
+    inv_start_date: dt.date | None = None
+    purchase_cost: Decimal | None = None
+    unit_price: Decimal | None = None
+    income_account: str = ""
+    expense_account: str = ""
+    asset_account: str = ""
+    sync_token: str = "0"
+
+    @property
+    def ref(self) -> ItemRef:
+        return ItemRef(self.id, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class QboAccount:
+    id: str
+    name: str
+    account_type: str
+    account_sub_type: str = ""
+    active: bool = True

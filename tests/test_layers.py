@@ -39,7 +39,7 @@ RULES = [
 @pytest.mark.parametrize(("module", "allowed"), RULES)
 def test_layers__only_allowed_places_import(module: str, allowed: set[str]) -> None:
     offenders = []
-    for path in _files("services", "qbo_sandbox", "pages", "components") + [ROOT / "app.py"]:
+    for path in [*_files("services", "qbo_sandbox", "pages", "components"), ROOT / "app.py"]:
         rel = path.relative_to(ROOT).as_posix()
         if any(rel == a or rel.startswith(a + "/") for a in allowed):
             continue

@@ -34,10 +34,10 @@ def add_client(db: Database, name: str, *, kind: str, realm_id: str = "", sandbo
     with db.begin() as conn:
         if conn.execute(sa.select(clients.c.id).where(clients.c.name == name)).first():
             raise BadInput(f"A client named {name!r} already exists.")
-        cid = conn.execute(clients.insert().values(
+        conn.execute(clients.insert().values(
             name=name, kind=kind, realm_id=realm_id, sandbox_url=sandbox_url,
-            company_name=company_name, plan=plan, tokens="")).inserted_primary_key[0]
-    return get_client(db, name=name) if cid else get_client(db, name=name)
+            company_name=company_name, plan=plan, tokens=""))
+    return get_client(db, name=name)
 
 
 def update_client(db: Database, client_id: int, **values: str) -> None:
