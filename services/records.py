@@ -326,3 +326,66 @@ class QboAccount:
     account_type: str
     account_sub_type: str = ""
     active: bool = True
+
+
+# --- Stored settlements ----------------------------------------------------------------------
+
+
+class SettlementStatus(StrEnum):
+    """Where a stored settlement stands, from import to verification."""
+
+    IMPORTED = "imported"
+    MAPPING_NOT_FOUND = "mapping_not_found"
+    READY = "ready"
+    POSTING = "posting"
+    POSTED = "posted"
+    POSTED_WITH_ERRORS = "posted_with_errors"
+    VERIFIED = "verified"
+    FAILED = "failed"
+
+
+# A settlement in one of these states may be replaced by a new upload of the same id: nothing of
+# it has been sent to QuickBooks. (FAILED is not here: a failed posting may have created documents.)
+REPLACEABLE_STATUSES = frozenset({SettlementStatus.IMPORTED, SettlementStatus.MAPPING_NOT_FOUND,
+                                  SettlementStatus.READY})
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementInfo:
+    """A stored settlement without its rows: what lists and status checks need.
+
+    ``status_detail`` is JSON text (e.g. the unmapped SKUs of ``mapping_not_found``).
+    """
+
+    id: int  # the database key
+    integration_id: int
+    settlement_id: SettlementId
+    channel: Channel
+    format: str
+    marketplace: str
+    currency: str
+    start: dt.date
+    end: dt.date
+    deposit_date: dt.date
+    total: Money
+    stated_total: Money | None
+    lines_total: Money
+    row_count: int
+    status: SettlementStatus
+    status_detail: str = "{}"
+    source_files: tuple[str, ...] = ()
+    created_at: dt.datetime | None = None
+    created_by: str = ""
+    updated_at: dt.datetime | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementEvent:
+    """Who did what to a settlement, and when (the History page reads these)."""
+
+    settlement_id: SettlementId
+    at: dt.datetime
+    who: str
+    what: str
+    detail: str = ""
