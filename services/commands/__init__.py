@@ -7,6 +7,7 @@ from typing import Any
 
 def register_all(sub: Any) -> None:
     from services.commands import clients
+    from services.commands import parse as parse_cmd
 
-    for module in (clients,):
+    for module in (clients, parse_cmd):
         module.register(sub)

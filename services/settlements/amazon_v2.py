@@ -1,0 +1,338 @@
+"""Amazon settlement flat file V2: tab-separated, one amount per line.
+
+Columns (24; files before the promotion-id column have 23)::
+
+    settlement-id settlement-start-date settlement-end-date deposit-date total-amount currency
+    transaction-type order-id merchant-order-id adjustment-id shipment-id marketplace-name
+    amount-type amount-description amount fulfillment-id posted-date posted-date-time
+    order-item-code merchant-order-item-id merchant-adjustment-item-id sku quantity-purchased
+    promotion-id
+
+The first data line is the summary (settlement id, period, deposit date, total, currency). US and
+CA files write ``2026-03-14`` / ``2026-03-14 08:49:04 UTC`` and ``.`` decimals; EU files write
+``03.05.2018 09:10:07 UTC`` and decimal commas (``1.234,56``), sometimes in Windows-1252.
+
+Files reach a million lines, so this parser is vectorised: pyarrow reads the needed columns as
+strings, each column is dictionary-encoded, and amounts, dates, quantities and classifications
+are computed once per *distinct* value, then spread over the rows by index. Rows are built with
+:func:`services.settlements.common.make_rows`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from services.records import Category, Channel, Issue, ParseResult, Settlement, error, warning
+from services.settlements import amazon_types
+from services.settlements.common import (
+    Const,
+    FormatError,
+    fail,
+    has_header,
+    make_rows,
+    parse_amount,
+    parse_date,
+)
+
+FORMAT = "amazon_v2"
+CHANNEL = Channel.AMAZON
+
+COLUMNS = (
+    "settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount",
+    "currency", "transaction-type", "order-id", "merchant-order-id", "adjustment-id", "shipment-id",
+    "marketplace-name", "amount-type", "amount-description", "amount", "fulfillment-id",
+    "posted-date", "posted-date-time", "order-item-code", "merchant-order-item-id",
+    "merchant-adjustment-item-id", "sku", "quantity-purchased", "promotion-id",
+)
+REQUIRED = ("settlement-id", "total-amount", "transaction-type", "amount-type", "amount-description",
+            "amount", "posted-date")
+USED = ("settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount",
+        "currency", "transaction-type", "order-id", "adjustment-id", "marketplace-name", "amount-type",
+        "amount-description", "amount", "posted-date", "posted-date-time", "order-item-code", "sku",
+        "quantity-purchased")
+MAX_ROW_ISSUES = 20
+
+
+def identify(head: bytes) -> bool:
+    """A tab-separated header with Amazon's V2 names (amount-type / amount-description / amount)."""
+    return has_header(head, "\t", REQUIRED, within=1)
+
+
+def parse(name: str, data: bytes) -> ParseResult:
+    """Parse one V2 settlement file; never raises for bad data."""
+    try:
+        return _parse(name, data)
+    except FormatError as exc:
+        return fail(name, exc.message, exc.row)
+
+
+class _Col:
+    """One dictionary-encoded string column: ``idx`` (numpy ints) into ``values`` (distinct strings)."""
+
+    __slots__ = ("idx", "values")
+
+    def __init__(self, arr: pa.ChunkedArray | None, n: int) -> None:
+        if arr is None:
+            self.idx = np.zeros(n, dtype=np.int32)
+            self.values: list[str] = [""]
+            return
+        enc = pc.dictionary_encode(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
+        self.idx = enc.indices.to_numpy(zero_copy_only=False)
+        self.values = [v.strip() for v in enc.dictionary.to_pylist()]
+
+    def take(self, mapped: list[Any], rows: np.ndarray) -> list[Any]:
+        """``mapped[i]`` is the value for distinct string i; returns it per row in ``rows``."""
+        arr = np.empty(len(mapped), dtype=object)
+        arr[:] = mapped
+        return arr[self.idx[rows]].tolist()  # type: ignore[no-any-return]
+
+    def text(self, rows: np.ndarray) -> list[str]:
+        return self.take(self.values, rows)
+
+    def at(self, i: int) -> str:
+        return self.values[self.idx[i]]
+
+
+def _read(data: bytes, header: list[str]) -> tuple[pa.Table, list[tuple[str, int]]]:
+    names = [h.strip().lower() for h in header]
+    bad: list[tuple[str, int]] = []
+
+    def on_invalid(invalid: Any) -> str:
+        bad.append((invalid.text, invalid.actual_columns))
+        return "skip"
+
+    include = [c for c in USED if c in names]
+    last_exc: Exception | None = None
+    for encoding in ("utf8", "cp1252"):
+        bad.clear()
+        try:
+            table = pcsv.read_csv(
+                io.BytesIO(data),
+                read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, encoding=encoding,
+                                              block_size=16 << 20),
+                parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False, invalid_row_handler=on_invalid),
+                convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(include, pa.string()),
+                                                    include_columns=include, strings_can_be_null=False,
+                                                    quoted_strings_can_be_null=False),
+            )
+            return table, list(bad)
+        except pa.ArrowInvalid as exc:
+            last_exc = exc
+            if "UTF8" not in str(exc):
+                break
+    raise FormatError(f"the file cannot be read as a tab-separated report ({last_exc})")
+
+
+def _line_numbers(data: bytes, ncols: int) -> np.ndarray:
+    """The 1-based line of every data record kept by the reader (slow path: files with blank or
+    malformed lines, where the record index is not the line number)."""
+    lines = data.split(b"\n")
+    keep = [i + 1 for i, line in enumerate(lines) if i > 0 and line.strip(b"\r\n") and line.count(b"\t") == ncols - 1]
+    return np.asarray(keep, dtype=np.int64)
+
+
+def _parse(name: str, data: bytes) -> ParseResult:
+    issues: list[Issue] = []
+    first_nl = data.find(b"\n")
+    header_bytes = data[: first_nl if first_nl >= 0 else len(data)]
+    header = header_bytes.decode("utf-8-sig", errors="replace").rstrip("\r").split("\t")
+    lower = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED if c not in lower]
+    if missing:
+        raise FormatError(f"the Amazon V2 header lacks {', '.join(missing)}", row=1)
+    table, bad = _read(data, header)
+    n = table.num_rows
+    if n == 0:
+        raise FormatError("the settlement has no summary line and no rows (is the file cut short?)", row=2)
+
+    body = data.rstrip(b"\r\n")
+    fast = not bad and b"\n\n" not in body and b"\n\r\n" not in body
+    lines = np.arange(2, n + 2, dtype=np.int64) if fast else _line_numbers(data, len(header))
+    if len(lines) != n:  # a line with tabs counted differently than the reader saw it
+        lines = np.arange(2, n + 2, dtype=np.int64)
+    for text, actual in bad[:MAX_ROW_ISSUES]:
+        pos = data.find(text.encode("utf-8", errors="replace")[:200])
+        line = data.count(b"\n", 0, pos) + 1 if pos >= 0 else None
+        issues.append(error(f"this line has {actual} columns, the header has {len(header)} "
+                            "(is the file cut short or edited?)", name, line, code="bad_row"))
+    if len(bad) > MAX_ROW_ISSUES:
+        issues.append(error(f"{len(bad) - MAX_ROW_ISSUES} more lines have the wrong number of columns", name))
+
+    cols = {c: _Col(table.column(c) if c in table.column_names else None, n) for c in USED}
+    total_col = cols["total-amount"]
+    summary_rows = np.flatnonzero(np.asarray([v != "" for v in total_col.values])[total_col.idx])
+    if len(summary_rows) == 0:
+        raise FormatError("no summary line with the settlement total (total-amount is blank everywhere)", row=2)
+    s = int(summary_rows[0])
+    summary_line = int(lines[s])
+    if len(summary_rows) > 1:
+        issues.append(error("more than one summary line with a total-amount; is this several settlements "
+                            "joined together?", name, int(lines[summary_rows[1]])))
+
+    amount_col = cols["amount"]
+    decimal_comma = _decimal_comma([*amount_col.values, total_col.at(s)])
+
+    try:
+        stated = parse_amount(total_col.at(s), decimal_comma=decimal_comma)
+    except ValueError as exc:
+        stated = None
+        issues.append(error(f"total-amount: {exc}", name, summary_line, code="bad_amount"))
+    settlement_id = cols["settlement-id"].at(s)
+    currency = cols["currency"].at(s)
+    start = parse_date(cols["settlement-start-date"].at(s))
+    end = parse_date(cols["settlement-end-date"].at(s))
+    deposit = parse_date(cols["deposit-date"].at(s))
+    for label, value, text in (("settlement-start-date", start, cols["settlement-start-date"].at(s)),
+                               ("settlement-end-date", end, cols["settlement-end-date"].at(s))):
+        if value is None:
+            issues.append(error(f"{label} is not a date: {text!r}", name, summary_line, code="bad_date"))
+
+    rows_idx = np.delete(np.arange(n), summary_rows)
+    m = len(rows_idx)
+
+    # amounts, once per distinct text
+    amount_by_value: list[Decimal | None] = []
+    bad_amounts: set[int] = set()
+    for k, text in enumerate(amount_col.values):
+        try:
+            amount_by_value.append(parse_amount(text, decimal_comma=decimal_comma))
+        except ValueError:
+            amount_by_value.append(None)
+            bad_amounts.add(k)
+    row_amount_idx = amount_col.idx[rows_idx]
+    blank = {k for k, v in enumerate(amount_by_value) if v is None}
+    if blank:
+        where = np.flatnonzero(np.isin(row_amount_idx, np.fromiter(blank, dtype=np.int64)))
+        for w in where[:MAX_ROW_ISSUES]:
+            text = amount_col.values[row_amount_idx[w]]
+            what = f"amount is not an amount: {text!r}" if row_amount_idx[w] in bad_amounts else "amount is blank"
+            issues.append(error(what, name, int(lines[rows_idx[w]]), code="bad_amount"))
+        if len(where) > MAX_ROW_ISSUES:
+            issues.append(error(f"{len(where) - MAX_ROW_ISSUES} more lines have no usable amount", name))
+        amount_by_value = [Decimal("0.00") if v is None else v for v in amount_by_value]
+
+    # dates: posted-date, else the date part of posted-date-time
+    posted = cols["posted-date"]
+    posted_dt = cols["posted-date-time"]
+    date_by_value = [parse_date(v) for v in posted.values]
+    dates = posted.take(date_by_value, rows_idx)
+    if any(d is None for d in date_by_value):
+        fallback = posted_dt.take([parse_date(v) for v in posted_dt.values], rows_idx)
+        missing_dates = 0
+        for i, d in enumerate(dates):
+            if d is None:
+                dates[i] = fallback[i] or deposit or end or start
+                if fallback[i] is None:
+                    missing_dates += 1
+                    if missing_dates <= MAX_ROW_ISSUES:
+                        issues.append(error(f"posted-date is not a date: {posted.values[posted.idx[rows_idx[i]]]!r}",
+                                            name, int(lines[rows_idx[i]]), code="bad_date"))
+        if dates and dates[0] is None:
+            raise FormatError("no usable dates in the file", row=int(lines[rows_idx[0]]))
+
+    # classification, once per distinct (transaction-type, amount-type, amount-description)
+    tt, at, ad = cols["transaction-type"], cols["amount-type"], cols["amount-description"]
+    key = ((tt.idx[rows_idx].astype(np.int64) * len(at.values) + at.idx[rows_idx]) * len(ad.values)
+           + ad.idx[rows_idx])
+    uniq, inverse = np.unique(key, return_inverse=True)
+    cats: list[Any] = []
+    kinds: list[Any] = []
+    refunds: list[Any] = []
+    raws: list[Any] = []
+    for u in uniq.tolist():
+        ti, rest = divmod(u, len(at.values) * len(ad.values))
+        ai, di = divmod(rest, len(ad.values))
+        t, a, d = tt.values[ti], at.values[ai], ad.values[di]
+        cat, kind, is_refund = amazon_types.classify(t, a, d)
+        cats.append(cat)
+        kinds.append(kind)
+        refunds.append(is_refund)
+        raws.append(f"{t} / {a} / {d}")
+        if cat is Category.UNCLASSIFIED:
+            hits = np.flatnonzero(inverse == len(cats) - 1)
+            more = f" (and {len(hits) - 1} more lines)" if len(hits) > 1 else ""
+            issues.append(warning(f"amount type {raws[-1]!r} is not known; kept as unclassified{more}",
+                                  name, int(lines[rows_idx[hits[0]]]), code="unclassified"))
+
+    def spread(values: list[Any]) -> list[Any]:
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        return arr[inverse].tolist()  # type: ignore[no-any-return]
+
+    quantity_by_value: list[int | None] = []
+    for text in cols["quantity-purchased"].values:
+        try:
+            quantity_by_value.append(int(text) if text else None)
+        except ValueError:
+            quantity_by_value.append(None)
+            issues.append(error(f"quantity-purchased is not a whole number: {text!r}", name, code="bad_quantity"))
+
+    rows = make_rows(m, {
+        "source_row": lines[rows_idx].tolist(),
+        "category": spread(cats),
+        "amount": amount_col.take(amount_by_value, rows_idx),
+        "date": dates,
+        "order_id": cols["order-id"].text(rows_idx),
+        "order_item": cols["order-item-code"].text(rows_idx),
+        "sku": cols["sku"].text(rows_idx),
+        "quantity": cols["quantity-purchased"].take(quantity_by_value, rows_idx),
+        "fee_kind": spread(kinds),
+        "is_refund": spread(refunds),
+        "raw_type": spread(raws),
+        "source_file": Const(name),
+    })
+
+    # exact sum over distinct amounts weighted by their counts
+    counts = np.bincount(row_amount_idx, minlength=len(amount_by_value)).tolist()
+    lines_total = Decimal("0.00")
+    for amt, count in zip(amount_by_value, counts, strict=True):
+        if count and amt is not None:
+            lines_total += amt * count
+    if stated is not None and lines_total != stated:
+        issues.append(error(f"the rows sum to {lines_total:.2f} but the report states total-amount {stated:.2f} "
+                            f"(difference {lines_total - stated:.2f})", name, summary_line, code="total_mismatch"))
+
+    if not settlement_id:
+        issues.append(error("the summary line has no settlement-id", name, summary_line))
+    market = Counter(cols["marketplace-name"].text(rows_idx))
+    market.pop("", None)
+    marketplace = market.most_common(1)[0][0] if market else ""
+    row_dates = [d for d in date_by_value if d is not None]
+    start = start or (min(row_dates) if row_dates else None)
+    end = end or (max(row_dates) if row_dates else None)
+    if start is None or end is None:
+        raise FormatError("the settlement has no dates", row=summary_line)
+    settlement = Settlement(
+        settlement_id=settlement_id,
+        channel=CHANNEL,
+        format=FORMAT,
+        marketplace=marketplace,
+        currency=currency or "USD",
+        start=start,
+        end=end,
+        deposit_date=deposit or end,
+        total=stated if stated is not None else lines_total,
+        rows=tuple(rows),
+        stated_total=stated,
+        source_files=(name,),
+    )
+    return ParseResult(settlement, tuple(issues))
+
+
+def _decimal_comma(values: list[str]) -> bool:
+    comma = dot = 0
+    for v in values:
+        if len(v) > 2:
+            if v[-3] == "," or v[-2] == ",":
+                comma += 1
+            elif v[-3] == "." or v[-2] == ".":
+                dot += 1
+    return comma > dot
