@@ -4,3 +4,4 @@ Each area adds its module here once.
 """
 
 from services.storage import clients, db  # noqa: F401
+from services.storage import mappings  # noqa: F401
