@@ -72,3 +72,33 @@ def samples() -> Path:
     if not SHARED_SAMPLES.is_dir():
         pytest.skip("../shared/samples is not present")
     return SHARED_SAMPLES
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[object]:
+    """A running local QBO sandbox (demo seed) in a fresh directory; throttle off for speed.
+
+    Turn QBO's real limits on with ``sandbox.throttle.enabled = True``; inject faults with
+    ``sandbox.faults.add(kind=...)``.
+    """
+    from qbo_sandbox.server import SandboxServer
+
+    server = SandboxServer(tmp_path / "qbo_sandbox", seed="demo", throttle=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def qb_client(sandbox: object) -> object:
+    """The real python-quickbooks client pointed at ``sandbox`` (use_decimal, minorversion 75)."""
+    from quickbooks import QuickBooks
+    from requests_oauthlib import OAuth2Session
+
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the sandbox speaks plain http locally
+
+    class SandboxQuickBooks(QuickBooks):
+        api_url_v3 = sandbox.url  # type: ignore[attr-defined]
+
+    client = SandboxQuickBooks(company_id=sandbox.realm, minorversion=75, use_decimal=True)  # type: ignore[attr-defined]
+    client.session = OAuth2Session(token={"access_token": "sandbox-token", "token_type": "Bearer"})
+    return client
