@@ -5,3 +5,4 @@ Each area adds its module here once.
 
 from services.storage import clients, db  # noqa: F401
 from services.storage import mappings  # noqa: F401
+from services.storage import postings  # noqa: F401
