@@ -3,6 +3,4 @@
 Each area adds its module here once.
 """
 
-from services.storage import clients, db  # noqa: F401
-from services.storage import mappings  # noqa: F401
-from services.storage import postings  # noqa: F401
+from services.storage import clients, db, mappings, settlements  # noqa: F401

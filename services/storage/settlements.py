@@ -1,0 +1,503 @@
+"""Stored settlements: the settlement, its rows, the files it came from, and its events.
+
+Money is stored as integer cents and read back as :class:`~decimal.Decimal`, so a settlement
+round-trips exactly on SQLite and PostgreSQL. Rows keep their position (``seq``) so that a loaded
+settlement equals the one that was saved, row for row.
+
+Saving is all or nothing: one transaction writes the settlement, every row and the file records,
+or nothing at all. Rows go in with ``executemany`` in chunks (and ``COPY`` on PostgreSQL), so that
+a settlement of a million rows stores in seconds without building one huge list.
+
+Duplicates: a settlement id already stored for the integration is refused with
+:class:`~services.errors.DuplicateSettlement`, naming when and from which file it was imported.
+``replace=True`` replaces it in place (same database key, version + 1, events kept) while its
+status says nothing was sent to QuickBooks (:data:`~services.records.REPLACEABLE_STATUSES`).
+
+File records: one row per (file, settlement). A file's SHA-256 identifies an exact upload; the
+same companion file (e.g. a Shopify orders export) may legitimately serve several payouts, so the
+uniqueness is per settlement, and :func:`find_imported_files` answers "was this file seen before".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from services.errors import DuplicateSettlement, NotFound
+from services.money import from_cents, to_cents
+from services.records import (
+    REPLACEABLE_STATUSES,
+    Category,
+    Channel,
+    FeeKind,
+    Integration,
+    Settlement,
+    SettlementEvent,
+    SettlementInfo,
+    SettlementRow,
+    SettlementStatus,
+)
+from services.storage.db import Database, metadata, utcnow
+
+CHUNK = 5_000
+
+settlements = sa.Table(
+    "settlements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("integration_id", sa.Integer, sa.ForeignKey("integrations.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("settlement_id", sa.String(100), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("format", sa.String(50), nullable=False),
+    sa.Column("marketplace", sa.String(100), nullable=False, default=""),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("start", sa.Date, nullable=False),
+    sa.Column("end", sa.Date, nullable=False),
+    sa.Column("deposit_date", sa.Date, nullable=False),
+    sa.Column("total_cents", sa.BigInteger, nullable=False),
+    sa.Column("stated_total_cents", sa.BigInteger, nullable=True),
+    sa.Column("lines_total_cents", sa.BigInteger, nullable=False),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("status_detail", sa.Text, nullable=False, default="{}"),
+    sa.Column("source_files", sa.Text, nullable=False, default="[]"),  # JSON list of names
+    sa.Column("file_sha256s", sa.Text, nullable=False, default="[]"),  # JSON list, same order
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False, default=""),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.UniqueConstraint("integration_id", "settlement_id", name="uq_settlement_per_integration"),
+)
+
+settlement_rows = sa.Table(
+    "settlement_rows",
+    metadata,
+    sa.Column("settlement_pk", sa.Integer, sa.ForeignKey("settlements.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),  # position in Settlement.rows
+    sa.Column("source_row", sa.Integer, nullable=False),
+    sa.Column("category", sa.String(30), nullable=False),
+    sa.Column("fee_kind", sa.String(20), nullable=True),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("order_id", sa.String(100), nullable=False, default=""),
+    sa.Column("order_item", sa.String(100), nullable=False, default=""),
+    sa.Column("sku", sa.String(200), nullable=False, default=""),
+    sa.Column("title", sa.Text, nullable=False, default=""),
+    sa.Column("quantity", sa.Integer, nullable=True),
+    sa.Column("is_refund", sa.Boolean, nullable=False, default=False),
+    sa.Column("raw_type", sa.Text, nullable=False, default=""),
+    sa.Column("source_file", sa.String(500), nullable=False, default=""),
+)
+
+imported_files = sa.Table(
+    "imported_files",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("integration_id", sa.Integer, sa.ForeignKey("integrations.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("settlement_pk", sa.Integer, sa.ForeignKey("settlements.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("imported_at", sa.DateTime, nullable=False),
+    sa.Column("imported_by", sa.String(200), nullable=False, default=""),
+    sa.UniqueConstraint("integration_id", "sha256", "settlement_pk", name="uq_imported_file"),
+    sa.Index("ix_imported_files_sha", "integration_id", "sha256"),
+)
+
+settlement_events = sa.Table(
+    "settlement_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("settlement_pk", sa.Integer, sa.ForeignKey("settlements.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("who", sa.String(200), nullable=False, default=""),
+    sa.Column("what", sa.String(200), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+)
+
+_ROW_COLUMNS = ("settlement_pk", "seq", "source_row", "category", "fee_kind", "amount_cents", "date",
+                "order_id", "order_item", "sku", "title", "quantity", "is_refund", "raw_type",
+                "source_file")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedFile:
+    """A file seen before: its name then, the settlement it fed, and when."""
+
+    sha256: str
+    name: str
+    settlement_id: str
+    status: SettlementStatus
+    imported_at: dt.datetime
+    imported_by: str
+
+
+def _when(at: dt.datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "an earlier import"
+
+
+def _info(row: Any) -> SettlementInfo:
+    return SettlementInfo(
+        id=row.id, integration_id=row.integration_id, settlement_id=row.settlement_id,
+        channel=Channel(row.channel), format=row.format, marketplace=row.marketplace,
+        currency=row.currency, start=row.start, end=row.end, deposit_date=row.deposit_date,
+        total=from_cents(row.total_cents),
+        stated_total=None if row.stated_total_cents is None else from_cents(row.stated_total_cents),
+        lines_total=from_cents(row.lines_total_cents), row_count=row.row_count,
+        status=SettlementStatus(row.status), status_detail=row.status_detail,
+        source_files=tuple(json.loads(row.source_files or "[]")), created_at=row.created_at,
+        created_by=row.created_by, updated_at=row.updated_at, version=row.version,
+    )
+
+
+def _row_values(pk: int, rows: Sequence[SettlementRow], start: int) -> list[dict[str, Any]]:
+    return [{
+        "settlement_pk": pk, "seq": start + i, "source_row": r.source_row,
+        "category": r.category.value, "fee_kind": r.fee_kind.value if r.fee_kind else None,
+        "amount_cents": to_cents(r.amount), "date": r.date, "order_id": r.order_id,
+        "order_item": r.order_item, "sku": r.sku, "title": r.title, "quantity": r.quantity,
+        "is_refund": r.is_refund, "raw_type": r.raw_type, "source_file": r.source_file,
+    } for i, r in enumerate(rows)]
+
+
+def _chunks(rows: Sequence[SettlementRow]) -> Iterator[tuple[int, Sequence[SettlementRow]]]:
+    for start in range(0, len(rows), CHUNK):
+        yield start, rows[start:start + CHUNK]
+
+
+def _copy_text(value: object) -> str:
+    """One field of PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _insert_rows(conn: Any, pk: int, rows: Sequence[SettlementRow]) -> None:
+    """Insert every row of a settlement in chunks (``COPY`` on PostgreSQL, executemany elsewhere)."""
+    if conn.dialect.name == "postgresql" and rows:
+        cursor = conn.connection.driver_connection.cursor()
+        cols = ", ".join(f'"{c}"' for c in _ROW_COLUMNS)
+        with cursor.copy(f"COPY settlement_rows ({cols}) FROM STDIN") as copy:
+            for start, chunk in _chunks(rows):
+                buf = io.StringIO()
+                for values in _row_values(pk, chunk, start):
+                    buf.write("\t".join(_copy_text(values[c]) for c in _ROW_COLUMNS))
+                    buf.write("\n")
+                copy.write(buf.getvalue())
+        return
+    if conn.dialect.name == "sqlite" and rows:
+        # The driver directly, with plain tuples: SQLAlchemy's per-value processing triples the time.
+        # Dates as ISO text and booleans as 0/1 are exactly what SQLAlchemy's SQLite types store.
+        cursor = conn.connection.driver_connection.cursor()
+        sql = (f"INSERT INTO settlement_rows ({', '.join(_ROW_COLUMNS)}) "
+               f"VALUES ({', '.join('?' for _ in _ROW_COLUMNS)})")
+        iso: dict[dt.date, str] = {}
+        for start, chunk in _chunks(rows):
+            cursor.executemany(sql, [(
+                pk, start + i, r.source_row, r.category.value, r.fee_kind.value if r.fee_kind else None,
+                to_cents(r.amount), iso.get(r.date) or iso.setdefault(r.date, r.date.isoformat()),
+                r.order_id, r.order_item, r.sku, r.title, r.quantity, int(r.is_refund), r.raw_type,
+                r.source_file) for i, r in enumerate(chunk)])
+        cursor.close()
+        return
+    for start, chunk in _chunks(rows):
+        conn.execute(settlement_rows.insert(), _row_values(pk, chunk, start))
+
+
+def _existing(conn: Any, integration: Integration, settlement_id: str) -> Any:
+    return conn.execute(sa.select(settlements).where(
+        settlements.c.integration_id == integration.id,
+        settlements.c.settlement_id == settlement_id)).first()
+
+
+def duplicate_message(existing: SettlementInfo | Any, file_name: str = "") -> str:
+    """The words for a duplicate: which settlement, when and by whom it was imported, from which file."""
+    when = _when(existing.created_at)
+    by = f" by {existing.created_by}" if existing.created_by else ""
+    files = existing.source_files if isinstance(existing, SettlementInfo) else tuple(
+        json.loads(existing.source_files or "[]"))
+    source = f" from {files[0]!r}" if files else ""
+    if file_name:
+        return (f"File {file_name!r} was already imported on {when}{by} "
+                f"(settlement {existing.settlement_id}, status {existing.status}).")
+    return f"Settlement {existing.settlement_id} was already imported on {when}{by}{source}."
+
+
+def _refuse_replacement(existing: Any, action: str = "replaced") -> None:
+    status = SettlementStatus(existing.status)
+    if status not in REPLACEABLE_STATUSES:
+        reason = ("a posting to QuickBooks was attempted and may have created documents"
+                  if status is SettlementStatus.FAILED else "it has been sent to QuickBooks")
+        raise DuplicateSettlement(
+            f"Settlement {existing.settlement_id} cannot be {action}: its status is {status.value} "
+            f"({reason}). Its documents in QuickBooks would no longer match what Settlebridge holds.",
+            details={"settlement_id": existing.settlement_id, "status": status.value})
+
+
+def save_settlement(db: Database, integration: Integration, settlement: Settlement,
+                    files: Sequence[tuple[str, str]] = (), *, who: str = "",
+                    replace: bool = False) -> SettlementInfo:
+    """Store ``settlement`` for ``integration`` with its rows and source files, all or nothing.
+
+    Args:
+        files: ``(name, sha256)`` of the uploaded files this settlement was read from.
+        who: the user, recorded on the settlement and its "imported" event.
+        replace: replace a settlement of the same id that has not been sent to QuickBooks.
+
+    Returns:
+        The stored settlement's :class:`SettlementInfo` (status ``imported``).
+
+    Raises:
+        DuplicateSettlement: the id is already stored (and ``replace`` is false), or the stored one
+            has been posted and cannot be replaced.
+    """
+    now = utcnow()
+    values = {
+        "integration_id": integration.id, "settlement_id": settlement.settlement_id,
+        "channel": settlement.channel.value, "format": settlement.format,
+        "marketplace": settlement.marketplace, "currency": settlement.currency,
+        "start": settlement.start, "end": settlement.end, "deposit_date": settlement.deposit_date,
+        "total_cents": to_cents(settlement.total),
+        "stated_total_cents": None if settlement.stated_total is None else to_cents(settlement.stated_total),
+        "lines_total_cents": to_cents(settlement.lines_total), "row_count": len(settlement.rows),
+        "status": SettlementStatus.IMPORTED.value, "status_detail": "{}",
+        "source_files": json.dumps(list(settlement.source_files or [n for n, _ in files])),
+        "file_sha256s": json.dumps([sha for _, sha in files]), "updated_at": now,
+    }
+    try:
+        with db.begin() as conn:
+            existing = _existing(conn, integration, settlement.settlement_id)
+            if existing is not None:
+                if not replace:
+                    raise DuplicateSettlement(duplicate_message(existing), details={
+                        "settlement_id": existing.settlement_id, "status": existing.status,
+                        "imported_at": _when(existing.created_at)})
+                _refuse_replacement(existing)
+                pk = existing.id
+                conn.execute(settlement_rows.delete().where(settlement_rows.c.settlement_pk == pk))
+                conn.execute(imported_files.delete().where(imported_files.c.settlement_pk == pk))
+                conn.execute(settlements.update().where(settlements.c.id == pk).values(
+                    **values, version=existing.version + 1))
+                what, detail = "replaced", (f"replaced version {existing.version} "
+                                            f"(imported {_when(existing.created_at)})")
+            else:
+                pk = conn.execute(settlements.insert().values(
+                    **values, created_at=now, created_by=who, version=1)).inserted_primary_key[0]
+                what, detail = "imported", ""
+            _insert_rows(conn, pk, settlement.rows)
+            seen: set[str] = set()
+            file_rows = []
+            for name, sha in files:
+                if sha not in seen:
+                    seen.add(sha)
+                    file_rows.append({"integration_id": integration.id, "sha256": sha, "name": name,
+                                      "settlement_pk": pk, "imported_at": now, "imported_by": who})
+            if file_rows:
+                conn.execute(imported_files.insert(), file_rows)
+            names = ", ".join(n for n, _ in files) or ", ".join(settlement.source_files)
+            conn.execute(settlement_events.insert().values(
+                settlement_pk=pk, at=now, who=who, what=what,
+                detail=(detail + "; " if detail else "") + (f"from {names}; " if names else "")
+                + f"{len(settlement.rows)} rows, total {settlement.total} {settlement.currency}"))
+    except IntegrityError:
+        # Someone else stored the same settlement between our check and our insert.
+        with db.connect() as conn:
+            existing = _existing(conn, integration, settlement.settlement_id)
+        if existing is None:
+            raise
+        raise DuplicateSettlement(duplicate_message(existing)) from None
+    return get_settlement_info(db, integration, settlement.settlement_id)
+
+
+def _select_info() -> Any:
+    return sa.select(*[c for c in settlements.c if c.name != "file_sha256s"])
+
+
+def get_settlement_info(db: Database, integration: Integration, settlement_id: str) -> SettlementInfo:
+    """A stored settlement's info. Raises :class:`NotFound`."""
+    with db.connect() as conn:
+        row = conn.execute(_select_info().where(
+            settlements.c.integration_id == integration.id,
+            settlements.c.settlement_id == settlement_id)).first()
+    if row is None:
+        raise NotFound(f"Integration {integration.name!r} has no settlement {settlement_id!r}.")
+    return _info(row)
+
+
+def find_settlement(db: Database, integration: Integration, settlement_id: str) -> SettlementInfo | None:
+    """The stored settlement of that id, or ``None``."""
+    try:
+        return get_settlement_info(db, integration, settlement_id)
+    except NotFound:
+        return None
+
+
+def list_settlements(db: Database, integration: Integration) -> list[SettlementInfo]:
+    """Every stored settlement of ``integration``, newest period first."""
+    with db.connect() as conn:
+        rows = conn.execute(_select_info().where(settlements.c.integration_id == integration.id)
+                            .order_by(settlements.c.end.desc(), settlements.c.settlement_id.desc()))
+        return [_info(r) for r in rows]
+
+
+def load_settlement(db: Database, integration: Integration, settlement_id: str) -> Settlement:
+    """The stored settlement, rows in their original order, money as exact Decimals.
+
+    Raises :class:`NotFound`.
+    """
+    info = get_settlement_info(db, integration, settlement_id)
+    rows: list[SettlementRow] = []
+    categories = {c.value: c for c in Category}
+    kinds = {k.value: k for k in FeeKind}
+    cents_cache: dict[int, Any] = {}
+    dates: dict[Any, dt.date] = {}
+    # The driver's cursor directly: SQLAlchemy's row and type processing (SQLite's Date type parses
+    # every value with a regular expression) would double the time of a million-row load. Days and
+    # amounts repeat, so each distinct one is converted once.
+    names = ", ".join(c for c in _ROW_COLUMNS[2:])
+    sql = f"SELECT {names} FROM settlement_rows WHERE settlement_pk = {int(info.id)} ORDER BY seq"
+    append = rows.append
+    with db.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(CHUNK):
+            for (source_row, category, fee_kind, cents, date, order_id, order_item, sku, title, quantity,
+                 is_refund, raw_type, source_file) in batch:
+                amount = cents_cache.get(cents)
+                if amount is None:
+                    amount = cents_cache[cents] = from_cents(cents)
+                day = dates.get(date)
+                if day is None:
+                    day = dates[date] = date if isinstance(date, dt.date) else dt.date.fromisoformat(date[:10])
+                append(SettlementRow(
+                    source_row, categories[category], amount, day, order_id, order_item, sku, title,
+                    quantity, kinds[fee_kind] if fee_kind else None, bool(is_refund), raw_type, source_file))
+        cursor.close()
+    return Settlement(
+        settlement_id=info.settlement_id, channel=info.channel, format=info.format,
+        marketplace=info.marketplace, currency=info.currency, start=info.start, end=info.end,
+        deposit_date=info.deposit_date, total=info.total, rows=tuple(rows),
+        stated_total=info.stated_total, source_files=info.source_files)
+
+
+def find_imported_files(db: Database, integration: Integration,
+                        sha256s: Iterable[str]) -> list[ImportedFile]:
+    """Files of ``integration`` already imported, among ``sha256s`` (one entry per settlement fed)."""
+    wanted = sorted(set(sha256s))
+    if not wanted:
+        return []
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.select(imported_files.c.sha256, imported_files.c.name, imported_files.c.imported_at,
+                      imported_files.c.imported_by, settlements.c.settlement_id, settlements.c.status)
+            .join(settlements, settlements.c.id == imported_files.c.settlement_pk)
+            .where(imported_files.c.integration_id == integration.id, imported_files.c.sha256.in_(wanted))
+            .order_by(imported_files.c.imported_at, imported_files.c.id))
+        return [ImportedFile(sha256=r.sha256, name=r.name, settlement_id=r.settlement_id,
+                             status=SettlementStatus(r.status), imported_at=r.imported_at,
+                             imported_by=r.imported_by) for r in rows]
+
+
+def imported_file_message(seen: ImportedFile, name: str) -> str:
+    """The words for a file uploaded again."""
+    same = "" if seen.name == name else f" as {seen.name!r}"
+    by = f" by {seen.imported_by}" if seen.imported_by else ""
+    return (f"File {name!r} was already imported{same} on {_when(seen.imported_at)}{by} "
+            f"(settlement {seen.settlement_id}, status {seen.status.value}).")
+
+
+def _pk(conn: Any, integration: Integration, settlement_id: str) -> int:
+    pk = conn.execute(sa.select(settlements.c.id).where(
+        settlements.c.integration_id == integration.id,
+        settlements.c.settlement_id == settlement_id)).scalar()
+    if pk is None:
+        raise NotFound(f"Integration {integration.name!r} has no settlement {settlement_id!r}.")
+    return int(pk)
+
+
+def set_status(db: Database, integration: Integration, settlement_id: str, status: SettlementStatus,
+               detail: dict[str, Any] | None = None, *, who: str = "", event: str = "",
+               expected_version: int | None = None) -> SettlementInfo:
+    """Set a settlement's status (and its detail, e.g. the unmapped SKUs) and bump its version.
+
+    Args:
+        event: when given, also records an event with these words (``what``).
+        expected_version: when given, the change applies only if the stored version is this one.
+
+    Raises:
+        NotFound: no such settlement.
+        ConcurrentEdit: ``expected_version`` is stale.
+    """
+    from services.errors import ConcurrentEdit
+
+    now = utcnow()
+    with db.begin() as conn:
+        pk = _pk(conn, integration, settlement_id)
+        q = settlements.update().where(settlements.c.id == pk)
+        if expected_version is not None:
+            q = q.where(settlements.c.version == expected_version)
+        done = conn.execute(q.values(
+            status=SettlementStatus(status).value,
+            status_detail=json.dumps(detail or {}, sort_keys=True, default=str),
+            updated_at=now, version=settlements.c.version + 1))
+        if done.rowcount == 0:
+            raise ConcurrentEdit(f"Settlement {settlement_id} was changed by someone else; reload it.")
+        if event:
+            conn.execute(settlement_events.insert().values(
+                settlement_pk=pk, at=now, who=who, what=event,
+                detail=f"status {SettlementStatus(status).value}"))
+    return get_settlement_info(db, integration, settlement_id)
+
+
+def add_event(db: Database, integration: Integration, settlement_id: str, *, who: str, what: str,
+              detail: str = "") -> None:
+    """Record that ``who`` did ``what`` to a settlement now (the History page lists these)."""
+    with db.begin() as conn:
+        pk = _pk(conn, integration, settlement_id)
+        conn.execute(settlement_events.insert().values(
+            settlement_pk=pk, at=utcnow(), who=who, what=what, detail=detail))
+
+
+def list_events(db: Database, integration: Integration,
+                settlement_id: str | None = None) -> list[SettlementEvent]:
+    """Events of one settlement, or of every settlement of ``integration``, oldest first."""
+    q = (sa.select(settlements.c.settlement_id, settlement_events.c.at, settlement_events.c.who,
+                   settlement_events.c.what, settlement_events.c.detail)
+         .join(settlements, settlements.c.id == settlement_events.c.settlement_pk)
+         .where(settlements.c.integration_id == integration.id)
+         .order_by(settlement_events.c.at, settlement_events.c.id))
+    if settlement_id is not None:
+        q = q.where(settlements.c.settlement_id == settlement_id)
+    with db.connect() as conn:
+        return [SettlementEvent(settlement_id=r.settlement_id, at=r.at, who=r.who, what=r.what,
+                                detail=r.detail) for r in conn.execute(q)]
+
+
+def delete_settlement(db: Database, integration: Integration, settlement_id: str) -> None:
+    """Delete a stored settlement with its rows, files and events, if nothing of it was posted.
+
+    Raises:
+        NotFound: no such settlement.
+        DuplicateSettlement: it has been posted (or a posting was attempted); it stays.
+    """
+    with db.begin() as conn:
+        existing = _existing(conn, integration, settlement_id)
+        if existing is None:
+            raise NotFound(f"Integration {integration.name!r} has no settlement {settlement_id!r}.")
+        _refuse_replacement(existing, "deleted")
+        pk = existing.id
+        for table in (settlement_rows, imported_files, settlement_events):
+            conn.execute(table.delete().where(table.c.settlement_pk == pk))
+        conn.execute(settlements.delete().where(settlements.c.id == pk))
