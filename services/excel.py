@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Mapping as MappingABC, Sequence
+from collections.abc import Iterable, Sequence
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -45,7 +46,17 @@ from services.mapping import (
     norm,
     same_mapping,
 )
-from services.records import BundleComponent, Issue, ItemRef, Mapping, MappingType, QboItem, Sku, error, warning
+from services.records import (
+    BundleComponent,
+    Issue,
+    ItemRef,
+    Mapping,
+    MappingType,
+    QboItem,
+    Sku,
+    error,
+    warning,
+)
 
 SHEET_MAPPINGS = "Mappings"
 SHEET_BUNDLES = "Bundles"
