@@ -39,7 +39,7 @@ def _refusal(name: str, data: bytes) -> ParseResult | None:
         return ParseResult(None, (error(f"the file is {mb:,.0f} MB, more than the {MAX_BYTES // 1_000_000} MB "
                                         "a settlement report can be; is it the right file?", name,
                                         code="too_large"),))
-    if not data.strip():
+    if not data[:4096].strip() and not data.strip():
         return ParseResult(None, (error("the file is empty", name, code="empty"),))
     return None
 

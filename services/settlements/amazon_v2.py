@@ -20,7 +20,9 @@ are computed once per *distinct* value, then spread over the rows by index. Rows
 
 from __future__ import annotations
 
+import gc
 import io
+import re
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -55,10 +57,13 @@ COLUMNS = (
 REQUIRED = ("settlement-id", "total-amount", "transaction-type", "amount-type", "amount-description",
             "amount", "posted-date")
 USED = ("settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount",
-        "currency", "transaction-type", "order-id", "adjustment-id", "marketplace-name", "amount-type",
+        "currency", "transaction-type", "order-id", "marketplace-name", "amount-type",
         "amount-description", "amount", "posted-date", "posted-date-time", "order-item-code", "sku",
         "quantity-purchased")
 MAX_ROW_ISSUES = 20
+_DICT = pa.dictionary(pa.int32(), pa.string())
+_SIMPLE_DOT = re.compile(r"-?\d+\.\d\d\Z")
+_SIMPLE_COMMA = re.compile(r"-?\d+,\d\d\Z")
 
 
 def identify(head: bytes) -> bool:
@@ -68,10 +73,16 @@ def identify(head: bytes) -> bool:
 
 def parse(name: str, data: bytes) -> ParseResult:
     """Parse one V2 settlement file; never raises for bad data."""
+    # a million records make the cyclic GC rescan the heap again and again; nothing here is cyclic
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         return _parse(name, data)
     except FormatError as exc:
         return fail(name, exc.message, exc.row)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Col:
@@ -84,9 +95,15 @@ class _Col:
             self.idx = np.zeros(n, dtype=np.int32)
             self.values: list[str] = [""]
             return
-        enc = pc.dictionary_encode(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
-        self.idx = enc.indices.to_numpy(zero_copy_only=False)
-        self.values = [v.strip() for v in enc.dictionary.to_pylist()]
+        if not pa.types.is_dictionary(arr.type):
+            arr = pa.chunked_array([pc.dictionary_encode(arr.combine_chunks())])
+        arr = arr.unify_dictionaries()
+        if arr.num_chunks == 0:
+            self.idx = np.zeros(0, dtype=np.int32)
+            self.values = [""]
+            return
+        self.idx = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in arr.chunks])
+        self.values = [v.strip() for v in arr.chunk(0).dictionary.to_pylist()]
 
     def take(self, mapped: list[Any], rows: np.ndarray) -> list[Any]:
         """``mapped[i]`` is the value for distinct string i; returns it per row in ``rows``."""
@@ -117,9 +134,9 @@ def _read(data: bytes, header: list[str]) -> tuple[pa.Table, list[tuple[str, int
             table = pcsv.read_csv(
                 io.BytesIO(data),
                 read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, encoding=encoding,
-                                              block_size=16 << 20),
+                                              block_size=4 << 20),
                 parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False, invalid_row_handler=on_invalid),
-                convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(include, pa.string()),
+                convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(include, _DICT),
                                                     include_columns=include, strings_can_be_null=False,
                                                     quoted_strings_can_be_null=False),
             )
@@ -153,8 +170,9 @@ def _parse(name: str, data: bytes) -> ParseResult:
     if n == 0:
         raise FormatError("the settlement has no summary line and no rows (is the file cut short?)", row=2)
 
-    body = data.rstrip(b"\r\n")
-    fast = not bad and b"\n\n" not in body and b"\n\r\n" not in body
+    # one line per record (header + n) means no blank lines: the record index gives the line
+    newlines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    fast = not bad and newlines == n + 1
     lines = np.arange(2, n + 2, dtype=np.int64) if fast else _line_numbers(data, len(header))
     if len(lines) != n:  # a line with tabs counted differently than the reader saw it
         lines = np.arange(2, n + 2, dtype=np.int64)
@@ -201,7 +219,11 @@ def _parse(name: str, data: bytes) -> ParseResult:
     # amounts, once per distinct text
     amount_by_value: list[Decimal | None] = []
     bad_amounts: set[int] = set()
+    simple = _SIMPLE_COMMA if decimal_comma else _SIMPLE_DOT
     for k, text in enumerate(amount_col.values):
+        if simple.match(text):  # the usual "-12.34" / "-12,34": no symbols, no thousands
+            amount_by_value.append(Decimal(text.replace(",", ".") if decimal_comma else text))
+            continue
         try:
             amount_by_value.append(parse_amount(text, decimal_comma=decimal_comma))
         except ValueError:
@@ -276,7 +298,7 @@ def _parse(name: str, data: bytes) -> ParseResult:
             issues.append(error(f"quantity-purchased is not a whole number: {text!r}", name, code="bad_quantity"))
 
     rows = make_rows(m, {
-        "source_row": lines[rows_idx].tolist(),
+        "source_row": _source_rows(lines, rows_idx),
         "category": spread(cats),
         "amount": amount_col.take(amount_by_value, rows_idx),
         "date": dates,
@@ -325,6 +347,14 @@ def _parse(name: str, data: bytes) -> ParseResult:
         source_files=(name,),
     )
     return ParseResult(settlement, tuple(issues))
+
+
+def _source_rows(lines: np.ndarray, rows_idx: np.ndarray) -> Any:
+    """The source line of each row; a ``range`` when they are consecutive (the usual case)."""
+    m = len(rows_idx)
+    if m and int(lines[rows_idx[-1]]) - int(lines[rows_idx[0]]) == m - 1:
+        return range(int(lines[rows_idx[0]]), int(lines[rows_idx[0]]) + m)
+    return lines[rows_idx].tolist()
 
 
 def _decimal_comma(values: list[str]) -> bool:
