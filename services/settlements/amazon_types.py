@@ -86,6 +86,7 @@ OTHER: dict[str, tuple[C, K | None]] = {
     "transactiontotalamount": (C.FEE, K.ADVERTISING),
     "advertising": (C.FEE, K.ADVERTISING),
     "servicefee": (C.FEE, K.OTHER),
+    "taxamount": (C.FEE, K.OTHER),  # tax charged on a service fee (e.g. on advertising)
     "shipping label purchase": (C.FEE, K.FULFILMENT),
     "shipping label purchase for return": (C.FEE, K.FULFILMENT),
     "shippingservicesrefund": (C.FEE, K.FULFILMENT),

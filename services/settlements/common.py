@@ -97,10 +97,12 @@ def has_header(head: bytes, delimiter: str, required: Iterable[str], *, within: 
     return False
 
 
-def read_rows(text: str, delimiter: str = ",") -> list[tuple[int, list[str]]]:
+def read_rows(text: str, delimiter: str = ",", *, quoted: bool = True) -> list[tuple[int, list[str]]]:
     """Every record of a delimited text with the 1-based line where it starts (quoted values
-    may span lines). Blank lines are dropped."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    may span lines unless ``quoted`` is false, as in Amazon's tab-separated files). Blank
+    lines are dropped."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                        quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE)
     out: list[tuple[int, list[str]]] = []
     line = 1
     try:
@@ -142,9 +144,10 @@ class Table:
         return get
 
 
-def find_table(text: str, delimiter: str, required: Sequence[str], *, within: int = 60) -> Table:
+def find_table(text: str, delimiter: str, required: Sequence[str], *, within: int = 60,
+               quoted: bool = True) -> Table:
     """Locate the header line (after any preamble) holding all ``required`` names; return the table."""
-    records = read_rows(text, delimiter)
+    records = read_rows(text, delimiter, quoted=quoted)
     need = {norm_header(r) for r in required}
     for k, (line, record) in enumerate(records[:within]):
         names = {norm_header(c) for c in record}
@@ -322,3 +325,52 @@ def collect_issue(issues: list[Issue], message: str, name: str, row: int | None,
     from services.records import warning
 
     issues.append((warning if warn else error)(message, name, row))
+
+
+def unknown_type_warnings(rows: Sequence[SettlementRow], name: str) -> list[Issue]:
+    """One warning per unknown amount type, naming its first row and how many rows have it."""
+    from services.records import warning
+
+    first: dict[str, tuple[int, int]] = {}
+    for r in rows:
+        if r.category is Category.UNCLASSIFIED:
+            line, count = first.get(r.raw_type, (r.source_row, 0))
+            first[r.raw_type] = (line, count + 1)
+    out = []
+    for raw, (line, count) in first.items():
+        more = f" (and {count - 1} more rows)" if count > 1 else ""
+        out.append(warning(f"amount type {raw!r} is not known; kept as unclassified{more}", name, line,
+                           code="unclassified"))
+    return out
+
+
+def finish(name: str, *, fmt: str, channel: Any, rows: Sequence[SettlementRow], issues: list[Issue],
+           settlement_id: str, currency: str, marketplace: str = "", start: dt.date | None = None,
+           end: dt.date | None = None, deposit: dt.date | None = None, stated: Decimal | None = None,
+           stated_label: str = "total", stated_row: int | None = None,
+           source_files: tuple[str, ...] | None = None) -> ParseResult:
+    """Assemble the Settlement: period from the rows when the report states none, the stated
+    total checked against the rows to the cent (a mismatch is an error showing both figures),
+    and a warning per unknown amount type."""
+    from services.records import Settlement
+
+    if not rows and stated is None:
+        return ParseResult(None, (*issues, error("the report has no amounts", name, code="no_rows")))
+    lines_total = Decimal("0.00")
+    for r in rows:
+        lines_total += r.amount
+    if stated is not None and lines_total != stated:
+        issues.append(error(f"the rows sum to {lines_total:.2f} but the report states {stated_label} {stated:.2f} "
+                            f"(difference {lines_total - stated:.2f})", name, stated_row, code="total_mismatch"))
+    dates = [r.date for r in rows]
+    start = start or (min(dates) if dates else None)
+    end = end or (max(dates) if dates else None)
+    if start is None or end is None:
+        return ParseResult(None, (*issues, error("the report has no dates", name, code="no_dates")))
+    issues.extend(unknown_type_warnings(rows, name))
+    settlement = Settlement(
+        settlement_id=settlement_id, channel=channel, format=fmt, marketplace=marketplace,
+        currency=currency or "USD", start=start, end=end, deposit_date=deposit or end,
+        total=stated if stated is not None else lines_total, rows=tuple(rows), stated_total=stated,
+        source_files=source_files or (name,))
+    return ParseResult(settlement, tuple(issues))
