@@ -1,0 +1,826 @@
+"""The document engine: one settlement + mappings + settings → QBO documents (pure).
+
+What one settlement becomes (DESIGN §3), and the choices this module makes where the design leaves
+room:
+
+**Grouping.** Rows are grouped per settlement (the default), per day or per order
+(``Routing.grouping``), and every group is split by calendar month so that each document falls in
+its period. Rows without an order id form the group ``no-order`` under per-order grouping. Within
+a (group, month) there are at most four documents, one per role:
+
+* ``sales`` → SalesReceipt: product sales, shipping, gift wrap, promotions (negative lines), tax
+  collected, of rows that are not refunds;
+* ``refunds`` → RefundReceipt: the same categories of refund rows (``is_refund`` or
+  ``PRODUCT_REFUND``); line amounts are the money given back (the row's amount negated);
+* ``fees`` → Purchase: every *negative* fee, reimbursement, reserve, transfer or unclassified amount
+  (a zero fee too), one line per account, amount negated;
+* ``credits`` → Deposit: every *positive* (or zero) amount of those categories — a fee refund is a
+  Deposit line on the fee's account, so it credits the expense.
+
+**No negative document.** Purchase and Deposit lines are positive by construction. SalesReceipt
+and RefundReceipt lines of one (group, month) are balanced as follows: when the SalesReceipt's
+total is negative, its negative non-inventory lines move to the RefundReceipt (negated, so they are
+positive there); then when the RefundReceipt's total is negative, its negative non-inventory lines
+move to the SalesReceipt (negated). Inventory lines are never negative (see below), so both totals
+end non-negative, the lines keep their item and income account, and the tie-out is unchanged.
+
+**Products.** One line per SKU per document (the rows summed). With inventory tracking off it goes
+to the generic item "Product"; with tracking on to the mapped item, or split over a bundle's
+components (largest remainder, :func:`services.bundles.split_amount`; component quantity = bundle
+quantity × quantity per bundle). The line carries ``qty`` and a ``unit_price`` with as few decimals
+(2 to 7) as make ``round(qty × unit_price, 2) == amount``; when none does, the line is split in two
+exact lines (qty − 1 units at a cent price and 1 unit at the rest). Money without units (a partial
+refund, a restocking fee kept) nets into the SKU's line; a SKU line with no units, or whose money is
+negative, puts its money on a generic "Product" adjustment line without quantity (units, if any,
+stay on the item at price 0), so inventory moves exactly by the units sold and returned.
+
+**Refund quantities.** A refund row without a quantity (Amazon) that gives money back takes its
+units from the original order item when this settlement holds that sale (refunded money over the
+sale's unit price, rounded, at most the units sold), else from the SKU's average selling price in
+this settlement, else from the mapped item's QBO ``UnitPrice``, else one unit; a sale row without a
+quantity the same way (without the first step). Each line's description and the document's notes
+say which was used.
+
+**Marketplace facilitator tax.** With ``FacilitatorTax.EXCLUDE`` (the default), per order and side
+(sale or refund) the withheld tax and the tax collected are left out when they net to exactly
+zero; an info issue names those rows. When they do not net to zero, both are kept (a warning says
+so) and the withheld part goes through the facilitator tax item.
+
+**Keys and numbers.** Each document's key is ``client/integration/settlement/role/group/part``
+(``part`` is the month, ``YYYY-MM``, with ``.2``, ``.3``... when a document is cut into several of at
+most :data:`MAX_LINES` lines); ``PrivateNote`` carries it. ``DocNumber`` is at most 21 characters:
+role letter + settlement id + a group suffix, or, when that is too long, role letter + the
+settlement id's last 8 characters + 10 hex characters of the key's SHA-1.
+
+**Accounting for every row.** Each row lands in exactly one line (``DocLine.source_rows``; the
+rows of a bundle line are listed on its first component line), except facilitator tax left out,
+which is reported. Amounts of an unknown type (``UNCLASSIFIED``) go to the suspense account with a
+warning. The tie-out Σ SalesReceipt − Σ RefundReceipt − Σ Purchase + Σ Deposit is compared with the
+settlement's total; a difference is an error issue naming it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+
+from services.bundles import component_quantities, split_amount
+from services.errors import MappingNotFound
+from services.money import CENT, ZERO, Money, money_str
+from services.records import (
+    Category,
+    DocLine,
+    DocType,
+    Document,
+    FeeKind,
+    Grouping,
+    Issue,
+    ItemRef,
+    Mapping,
+    MappingType,
+    QboItem,
+    Settlement,
+    SettlementRow,
+    Severity,
+    Sku,
+    error,
+    warning,
+)
+from services.routing import FacilitatorTax, Routing
+
+MAX_LINES = 250
+DOC_NUMBER_MAX = 21
+MAX_PRICE_PLACES = 7
+
+ROLE_SALES = "sales"
+ROLE_REFUNDS = "refunds"
+ROLE_FEES = "fees"
+ROLE_CREDITS = "credits"
+ROLES: dict[str, DocType] = {
+    ROLE_SALES: DocType.SALES_RECEIPT,
+    ROLE_REFUNDS: DocType.REFUND_RECEIPT,
+    ROLE_FEES: DocType.PURCHASE,
+    ROLE_CREDITS: DocType.DEPOSIT,
+}
+ROLE_OF: dict[DocType, str] = {v: k for k, v in ROLES.items()}
+ROLE_LETTER = {ROLE_SALES: "S", ROLE_REFUNDS: "R", ROLE_FEES: "F", ROLE_CREDITS: "D"}
+ROLE_ORDER = {ROLE_SALES: 0, ROLE_REFUNDS: 1, ROLE_FEES: 2, ROLE_CREDITS: 3}
+
+PRODUCT_CATEGORIES = frozenset({Category.PRODUCT_SALE, Category.PRODUCT_REFUND})
+SALES_CATEGORIES = frozenset({Category.SHIPPING, Category.GIFT_WRAP, Category.PROMOTION,
+                              Category.TAX_COLLECTED, Category.TAX_WITHHELD})
+CATEGORY_LABEL = {
+    Category.SHIPPING: "Shipping",
+    Category.GIFT_WRAP: "Gift wrap",
+    Category.PROMOTION: "Promotions",
+    Category.TAX_COLLECTED: "Sales tax collected",
+    Category.TAX_WITHHELD: "Marketplace facilitator tax",
+    Category.REIMBURSEMENT: "Reimbursements",
+    Category.RESERVE: "Reserve",
+    Category.TRANSFER: "Transfers",
+    Category.UNCLASSIFIED: "Unclassified",
+}
+NO_ORDER = "no-order"
+
+# How a quantity was found (the words go into line descriptions and document notes).
+QTY_GIVEN = "given"
+QTY_ORDER_ITEM = "from the original order item"
+QTY_ASP = "from the average selling price"
+QTY_ITEM_PRICE = "from the item's sales price in QuickBooks"
+QTY_ASSUMED = "assumed 1 unit (no price known)"
+QTY_NONE = "no units (money only)"
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedSku:
+    """A SKU of the settlement that has product rows and no usable mapping (tracking on)."""
+
+    sku: Sku
+    title: str
+    quantity: int
+    rows: int
+    first_date: dt.date
+    last_date: dt.date
+    reason: str = "not mapped"
+
+    def as_json(self) -> dict[str, object]:
+        return {"sku": self.sku, "title": self.title, "quantity": self.quantity, "rows": self.rows,
+                "first_date": self.first_date.isoformat(), "last_date": self.last_date.isoformat(),
+                "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class TieOut:
+    """The settlement's total against the documents' signed sum."""
+
+    settlement_total: Money
+    documents_total: Money
+    left_out: Money = ZERO  # facilitator tax left out (always nets to zero)
+
+    @property
+    def difference(self) -> Money:
+        return self.documents_total - self.settlement_total
+
+    @property
+    def ok(self) -> bool:
+        return self.difference == 0
+
+    def as_json(self) -> dict[str, str | bool]:
+        return {"settlement_total": money_str(self.settlement_total),
+                "documents_total": money_str(self.documents_total),
+                "difference": money_str(self.difference), "ok": self.ok}
+
+
+# --- small pure helpers ------------------------------------------------------------------------
+
+
+def signed_total(doc: Document) -> Money:
+    """What a document adds to the clearing account: + for receipts/deposits, − for refunds/expenses."""
+    total = doc.total
+    return -total if doc.type in (DocType.REFUND_RECEIPT, DocType.PURCHASE) else total
+
+
+def tie_out(settlement: Settlement, documents: tuple[Document, ...] | list[Document]) -> TieOut:
+    """Σ SalesReceipt − Σ RefundReceipt − Σ Purchase + Σ Deposit against the settlement total."""
+    total = ZERO
+    for d in documents:
+        total += signed_total(d)
+    return TieOut(settlement.total, total)
+
+
+def unit_price_for(amount: Money, qty: Decimal) -> Decimal | None:
+    """The shortest unit price (2 to :data:`MAX_PRICE_PLACES` decimals) with
+    ``round(qty × price, 2) == amount``; ``None`` when there is none (or ``qty`` is 0)."""
+    if qty == 0:
+        return None
+    exact = amount / qty
+    for places in range(2, MAX_PRICE_PLACES + 1):
+        price = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if (qty * price).quantize(CENT, rounding=ROUND_HALF_UP) == amount:
+            return price
+    return None
+
+
+def exact_item_lines(amount: Money, qty: Decimal, base: DocLine) -> list[DocLine]:
+    """One item line (or two when no unit price is exact) whose amounts sum to ``amount`` and whose
+    every line has ``round(qty × unit_price, 2) == amount``. ``base`` gives the other fields; its
+    source rows go on the first line."""
+    price = unit_price_for(amount, qty)
+    if price is not None:
+        return [replace(base, amount=amount, qty=qty, unit_price=price)]
+    # Only reachable for qty > 1 (a quantity ≤ 1 always has an exact price of 7 decimals).
+    rest_qty = qty - 1
+    p = (amount / qty).quantize(CENT, rounding=ROUND_HALF_UP)
+    first = (rest_qty * p).quantize(CENT, rounding=ROUND_HALF_UP)
+    last_qty = qty - rest_qty
+    last = amount - first
+    last_price = unit_price_for(last, last_qty)
+    if last_price is None:  # cannot happen for last_qty == 1; guard fractional leftovers
+        last_qty, last_price = Decimal(1), last
+    return [replace(base, amount=first, qty=rest_qty, unit_price=p),
+            replace(base, amount=last, qty=last_qty, unit_price=last_price, source_rows=())]
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _safe(text: str) -> str:
+    return text.replace("/", "_").strip() or "-"
+
+
+def document_key(prefix: str, settlement_id: str, role: str, group: str, part: str) -> str:
+    """``client/integration/settlement/role/group/part`` (slashes inside parts become ``_``)."""
+    return f"{prefix}/{_safe(settlement_id)}/{role}/{_safe(group)}/{part}"
+
+
+def doc_number(key: str, settlement_id: str, role: str, suffix: str) -> str:
+    """A DocNumber of at most 21 characters (see the module docstring)."""
+    letter = ROLE_LETTER[role]
+    sid = settlement_id.replace(" ", "")
+    plain = f"{letter}{sid}-{suffix}" if suffix else f"{letter}{sid}"
+    if len(plain) <= DOC_NUMBER_MAX:
+        return plain
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+    return f"{letter}{sid[-8:]}-{digest}"
+
+
+# --- the engine ---------------------------------------------------------------------------------
+
+
+class _Acc:
+    """One line being accumulated: money, units, rows, and how units were found."""
+
+    __slots__ = ("amount", "how", "qty", "rows", "title")
+
+    def __init__(self) -> None:
+        self.amount = ZERO
+        self.qty = 0
+        self.rows: list[int] = []
+        self.how: dict[str, int] | None = None
+        self.title = ""
+
+
+def find_unmapped(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
+                  items: MappingABC[str, QboItem] | None = None) -> list[UnmappedSku]:
+    """Every SKU with product rows and no usable mapping, in SKU order.
+
+    A mapping is unusable when it is ``none``, has no item or no components, or (when ``items`` is
+    given) names a QBO item that no longer exists or is inactive.
+    """
+    stats: dict[Sku, list] = {}
+    for r in settlement.rows:
+        if r.category not in PRODUCT_CATEGORIES:
+            continue
+        s = stats.get(r.sku)
+        if s is None:
+            stats[r.sku] = [r.title, abs(r.quantity or 0), 1, r.date, r.date]
+        else:
+            s[1] += abs(r.quantity or 0)
+            s[2] += 1
+            if not s[0] and r.title:
+                s[0] = r.title
+            if r.date < s[3]:
+                s[3] = r.date
+            if r.date > s[4]:
+                s[4] = r.date
+    out: list[UnmappedSku] = []
+    for sku in sorted(stats):
+        reason = _unusable(sku, mappings.get(sku), items)
+        if reason:
+            title, qty, rows, first, last = stats[sku]
+            out.append(UnmappedSku(sku, title, qty, rows, first, last, reason))
+    return out
+
+
+def _unusable(sku: Sku, m: Mapping | None, items: MappingABC[str, QboItem] | None) -> str:
+    if not sku:
+        return "the rows have no SKU"
+    if m is None or m.type is MappingType.NONE:
+        return "not mapped"
+    refs = [m.item] if m.type is MappingType.ITEM else [c.item for c in m.components]
+    if not refs or any(ref is None or not ref.id for ref in refs):
+        return "the mapping has no QuickBooks item"
+    if items is not None:
+        for ref in refs:
+            assert ref is not None
+            found = items.get(ref.id)
+            if found is None or not found.active:
+                return f"the QuickBooks item {ref.name!r} no longer exists or is inactive"
+    return ""
+
+
+def build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], settings: Routing, *,
+                    tracking: bool, items: MappingABC[str, QboItem] | None = None,
+                    key_prefix: str = "-/-") -> tuple[tuple[Document, ...], tuple[Issue, ...]]:
+    """Turn ``settlement`` into the QBO documents that record it (see the module docstring).
+
+    Why: this is the whole accounting of a payout in one pure function, so that it can be
+    previewed, property-tested and rebuilt with new mappings without touching QBO.
+
+    Args:
+        settlement: the canonical settlement.
+        mappings: SKU → mapping of the integration (used when ``tracking``).
+        settings: the integration's routing (:func:`services.routing.routing_for`).
+        tracking: inventory tracking on: product lines go to mapped items, else to "Product".
+        items: the company's QBO items by id, when read: checks mappings and gives unit prices
+            for refund quantities and accounts for display.
+        key_prefix: ``"client/integration"`` of the document keys.
+
+    Returns:
+        The documents (by group, month, role) and issues: errors (tie-out difference, bad bundle)
+        mean the documents must not be posted; warnings (unclassified amounts) and infos
+        (facilitator tax left out) are shown in the preview.
+
+    Raises:
+        MappingNotFound: tracking is on and some SKUs with product rows have no usable mapping;
+            ``details["unmapped"]`` lists every one of them (SKU, title, quantity, dates).
+    """
+    issues: list[Issue] = []
+    rows = settlement.rows
+    file = settlement.source_files[0] if settlement.source_files else ""
+    if tracking:
+        unmapped = find_unmapped(settlement, mappings, items)
+        if unmapped:
+            raise MappingNotFound(
+                f"Mapping not found: {len(unmapped)} SKU(s) of settlement {settlement.settlement_id} are "
+                "not mapped to QuickBooks items: " + ", ".join(u.sku or "(no SKU)" for u in unmapped[:20])
+                + (" …" if len(unmapped) > 20 else "") + ". Map them on Settings and Mappings, then retry.",
+                details={"unmapped": [u.as_json() for u in unmapped]})
+
+    excluded = _facilitator_left_out(rows, settings, issues, file)
+    sales_by_item, sales_by_sku = _sales_index(rows)
+    item_prices: dict[Sku, Decimal] = {}
+    if items is not None and tracking:
+        for sku, m in mappings.items():
+            if m.type is MappingType.ITEM and m.item is not None:
+                it = items.get(m.item.id)
+                if it is not None and it.unit_price:
+                    item_prices[sku] = it.unit_price
+
+    grouping = settings.grouping
+    months: dict[dt.date, tuple[int, int]] = {}
+    acc: dict[tuple, _Acc] = {}
+    last_date: dict[tuple, dt.date] = {}
+    unclassified: dict[str, list[int]] = {}
+    P = PRODUCT_CATEGORIES
+    S = SALES_CATEGORIES
+    FEE = Category.FEE
+    REFUND = Category.PRODUCT_REFUND
+    UNCL = Category.UNCLASSIFIED
+    by_settlement = grouping is Grouping.SETTLEMENT
+    by_day = grouping is Grouping.DAY
+    key: tuple
+    g: str | dt.date
+
+    for r in rows:
+        n = r.source_row
+        if excluded and n in excluded:
+            continue
+        d = r.date
+        ym = months.get(d)
+        if ym is None:
+            ym = months[d] = (d.year, d.month)
+        g = "all" if by_settlement else (d if by_day else (r.order_id or NO_ORDER))
+        gk = (g, ym)
+        seen = last_date.get(gk)
+        if seen is None or d > seen:
+            last_date[gk] = d
+        cat = r.category
+        amt = r.amount
+        if cat in P:
+            refund = r.is_refund or cat is REFUND
+            side = ROLE_REFUNDS if refund else ROLE_SALES
+            key = (g, ym, side, "p", r.sku)
+            a = acc.get(key)
+            if a is None:
+                a = acc[key] = _Acc()
+                a.title = r.title
+            elif not a.title and r.title:
+                a.title = r.title
+            q = r.quantity
+            if refund:
+                a.amount -= amt
+                if q is None:
+                    if amt < 0:
+                        q, how = _derive_refund_qty(r, sales_by_item, sales_by_sku, item_prices)
+                    else:
+                        q, how = 0, QTY_NONE
+                    h = a.how
+                    if h is None:
+                        h = a.how = {}
+                    h[how] = h.get(how, 0) + 1
+                a.qty += abs(q)
+            else:
+                a.amount += amt
+                if q is None:
+                    if amt > 0:
+                        q, how = _derive_sale_qty(r, sales_by_sku, item_prices)
+                    else:
+                        q, how = 0, QTY_NONE
+                    h = a.how
+                    if h is None:
+                        h = a.how = {}
+                    h[how] = h.get(how, 0) + 1
+                a.qty += abs(q)
+            a.rows.append(n)
+        elif cat in S:
+            if r.is_refund:
+                key = (g, ym, ROLE_REFUNDS, "c", cat)
+                a = acc.get(key)
+                if a is None:
+                    a = acc[key] = _Acc()
+                a.amount -= amt
+            else:
+                key = (g, ym, ROLE_SALES, "c", cat)
+                a = acc.get(key)
+                if a is None:
+                    a = acc[key] = _Acc()
+                a.amount += amt
+            a.rows.append(n)
+        else:
+            side = ROLE_FEES if amt < 0 or (cat is FEE and amt == 0) else ROLE_CREDITS
+            sub = (r.fee_kind or FeeKind.OTHER) if cat is FEE else (r.raw_type if cat is UNCL else "")
+            key = (g, ym, side, "a", cat, sub)
+            a = acc.get(key)
+            if a is None:
+                a = acc[key] = _Acc()
+            if side == ROLE_FEES:
+                a.amount -= amt
+            else:
+                a.amount += amt
+            a.rows.append(n)
+            if cat is UNCL:
+                unclassified.setdefault(r.raw_type or "(no type)", []).append(n)
+
+    for raw, rws in sorted(unclassified.items()):
+        shown = ", ".join(str(x) for x in rws[:10]) + (" …" if len(rws) > 10 else "")
+        issues.append(warning(f"{len(rws)} amount(s) of unknown type {raw!r} went to the suspense account "
+                              f"{settings.account(UNCL)!r} (rows {shown}).", file, rws[0], "unclassified"))
+
+    titles = _titles(rows, acc)
+    # Build lines per document slot (group, month, role).
+    slots: dict[tuple, list[DocLine]] = {}
+    slot_notes: dict[tuple, list[str]] = {}
+    for akey in sorted(acc, key=_acc_sort_key):
+        a = acc[akey]
+        g, ym, side, kind = akey[0], akey[1], akey[2], akey[3]
+        slot = (g, ym, side)
+        lines = slots.get(slot)
+        if lines is None:
+            lines = slots[slot] = []
+        if kind == "p":
+            sku = akey[4]
+            if not a.title:
+                a.title = titles.get(sku, "")
+            new, note = _product_lines(sku, a, mappings, settings, tracking, items, side, issues, file)
+            lines.extend(new)
+            if note:
+                slot_notes.setdefault(slot, []).append(note)
+        elif kind == "c":
+            cat = akey[4]
+            item = settings.item(cat)
+            lines.append(DocLine(amount=a.amount, description=CATEGORY_LABEL[cat]
+                                 + (" refunded" if side == ROLE_REFUNDS else ""), category=cat,
+                                 item=_resolve(item, items), account=_item_account(item, cat, settings, items),
+                                 source_rows=tuple(a.rows)))
+        else:
+            cat, sub = akey[4], akey[5]
+            if cat is FEE:
+                kind_ = FeeKind(sub)
+                desc = f"Marketplace fees: {kind_.value}" + (" (refunded)" if side == ROLE_CREDITS else "")
+                lines.append(DocLine(amount=a.amount, description=desc, category=cat,
+                                     account=settings.account(cat, kind_), source_rows=tuple(a.rows),
+                                     fee_kind=kind_))
+            else:
+                desc = CATEGORY_LABEL[cat] + (f": {sub}" if sub else "")
+                lines.append(DocLine(amount=a.amount, description=desc, category=cat,
+                                     account=settings.account(cat), source_rows=tuple(a.rows)))
+
+    _balance_receipts(slots)
+
+    documents: list[Document] = []
+    sid = settlement.settlement_id
+    for slot in sorted(slots, key=_slot_sort_key):
+        lines = slots[slot]
+        if not lines:
+            continue
+        g, ym, side = slot
+        part = f"{ym[0]:04d}-{ym[1]:02d}"
+        if by_settlement:
+            group = "all"
+            suffix = f"{ym[0] % 100:02d}{ym[1]:02d}"
+            latest = max(settlement.end, last_date[(g, ym)])
+            date = min(_month_end(*ym), latest)
+        elif by_day:
+            assert isinstance(g, dt.date)
+            group = g.isoformat()
+            suffix = f"{g.month:02d}{g.day:02d}"
+            date = g
+        else:
+            group = str(g)
+            suffix = str(g)
+            date = last_date[(g, ym)]
+        chunks = _chunk(lines) if len(lines) > MAX_LINES else [lines]
+        if chunks is None:
+            chunks = [lines]
+            issues.append(warning(f"Document {ROLES[side].value} {group} {part} has {len(lines)} lines and "
+                                  "could not be cut into parts without a negative total; it is kept whole.",
+                                  file, None, "too_many_lines"))
+        notes = tuple(slot_notes.get(slot, ()))
+        for i, chunk in enumerate(chunks, start=1):
+            p = part if i == 1 else f"{part}.{i}"
+            dkey = document_key(key_prefix, sid, side, group, p)
+            number = doc_number(dkey, sid, side, suffix + ("" if i == 1 else f".{i}"))
+            documents.append(Document(key=dkey, type=ROLES[side], date=date, doc_number=number,
+                                      lines=tuple(chunk), private_note=dkey,
+                                      account=settings.clearing_account, currency=settlement.currency,
+                                      notes=notes))
+
+    if excluded:
+        rws = sorted(excluded)
+        issues.append(Issue(Severity.INFO, f"Marketplace facilitator tax: {len(rws)} amount(s) collected and "
+                            "withheld by the marketplace net to zero and are left out of the documents (rows "
+                            + ", ".join(str(x) for x in rws[:10]) + (" …" if len(rws) > 10 else "") + ").",
+                            file, rws[0], "facilitator_left_out"))
+    result = tie_out(settlement, documents)
+    if not result.ok:
+        extra = ""
+        if settlement.stated_total is not None and settlement.stated_total != settlement.lines_total:
+            extra = (f" The report states a total of {money_str(settlement.stated_total)} but its rows add up to "
+                     f"{money_str(settlement.lines_total)}.")
+        issues.append(error(f"The documents add up to {money_str(result.documents_total)} but the settlement "
+                            f"total is {money_str(result.settlement_total)}: a difference of "
+                            f"{money_str(result.difference)}.{extra}", file, None, "tie_out"))
+    return tuple(documents), tuple(issues)
+
+
+# --- pieces of the engine --------------------------------------------------------------------
+
+
+KIND_ORDER = {"p": 0, "c": 1, "a": 2}
+
+
+def _acc_sort_key(key: tuple) -> tuple:
+    g = key[0]
+    return (str(g), key[1], ROLE_ORDER[key[2]], KIND_ORDER[key[3]], *(str(x) for x in key[4:]))
+
+
+def _slot_sort_key(slot: tuple) -> tuple:
+    g, ym, side = slot
+    return (ym, str(g), ROLE_ORDER[side])
+
+
+def _titles(rows: tuple[SettlementRow, ...], acc: dict[tuple, _Acc]) -> dict[Sku, str]:
+    """A title per SKU, for product lines whose own rows have none (refund rows often don't)."""
+    wanted = {k[4] for k, a in acc.items() if k[3] == "p" and not a.title}
+    out: dict[Sku, str] = {}
+    if not wanted:
+        return out
+    for r in rows:
+        if r.title and r.sku in wanted and r.sku not in out:
+            out[r.sku] = r.title
+    return out
+
+
+def _facilitator_left_out(rows: tuple[SettlementRow, ...], settings: Routing, issues: list[Issue],
+                          file: str) -> set[int]:
+    """Row numbers of facilitator tax (withheld + collected) that nets to zero per order and side."""
+    if settings.facilitator_tax is not FacilitatorTax.EXCLUDE:
+        return set()
+    withheld: dict[tuple[str, bool], Money] = {}
+    for r in rows:
+        if r.category is Category.TAX_WITHHELD:
+            k = (r.order_id, r.is_refund)
+            withheld[k] = withheld.get(k, ZERO) + r.amount
+    if not withheld:
+        return set()
+    collected: dict[tuple[str, bool], Money] = {}
+    members: dict[tuple[str, bool], list[int]] = {}
+    for r in rows:
+        if r.category is Category.TAX_WITHHELD or r.category is Category.TAX_COLLECTED:
+            k = (r.order_id, r.is_refund)
+            if k in withheld:
+                members.setdefault(k, []).append(r.source_row)
+                if r.category is Category.TAX_COLLECTED:
+                    collected[k] = collected.get(k, ZERO) + r.amount
+    out: set[int] = set()
+    for k, w in withheld.items():
+        c = collected.get(k, ZERO)
+        if c + w == 0:
+            out.update(members[k])
+        else:
+            order = k[0] or "(no order)"
+            issues.append(warning(f"Order {order}: marketplace facilitator tax withheld {money_str(w)} does not "
+                                  f"match the tax collected {money_str(c)}; both are kept on the documents.",
+                                  file, members[k][0], "facilitator_mismatch"))
+    return out
+
+
+def _sales_index(rows: tuple[SettlementRow, ...]) -> tuple[dict[tuple[str, str], list], dict[Sku, list]]:
+    """(order id, order item) → [units, money] and SKU → [units, money] of sale rows with units."""
+    by_item: dict[tuple[str, str], list] = {}
+    by_sku: dict[Sku, list] = {}
+    for r in rows:
+        if r.category is not Category.PRODUCT_SALE or r.is_refund:
+            continue
+        q = r.quantity
+        if not q or r.amount <= 0:
+            continue
+        if r.order_item:
+            k = (r.order_id, r.order_item)
+            s = by_item.get(k)
+            if s is None:
+                by_item[k] = [q, r.amount]
+            else:
+                s[0] += q
+                s[1] += r.amount
+        t = by_sku.get(r.sku)
+        if t is None:
+            by_sku[r.sku] = [q, r.amount]
+        else:
+            t[0] += q
+            t[1] += r.amount
+    return by_item, by_sku
+
+
+def _units(money: Money, price: Decimal) -> int:
+    if price <= 0:
+        return 1
+    return int((abs(money) / price).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def _derive_refund_qty(r: SettlementRow, by_item: dict, by_sku: dict,
+                       item_prices: dict[Sku, Decimal]) -> tuple[int, str]:
+    if r.order_item:
+        sale = by_item.get((r.order_id, r.order_item))
+        if sale is not None:
+            units, money = sale
+            return min(units, _units(r.amount, money / units)), QTY_ORDER_ITEM
+    return _derive_sale_qty(r, by_sku, item_prices)
+
+
+def _derive_sale_qty(r: SettlementRow, by_sku: dict, item_prices: dict[Sku, Decimal]) -> tuple[int, str]:
+    s = by_sku.get(r.sku)
+    if s is not None:
+        return _units(r.amount, s[1] / s[0]), QTY_ASP
+    price = item_prices.get(r.sku)
+    if price:
+        return _units(r.amount, price), QTY_ITEM_PRICE
+    return 1, QTY_ASSUMED
+
+
+def _resolve(ref: ItemRef, items: MappingABC[str, QboItem] | None) -> ItemRef:
+    """An item ref with its QBO id filled in from ``items`` by name when it has none."""
+    if ref.id or not items:
+        return ref
+    low = ref.name.lower()
+    for it in items.values():
+        if it.name.lower() == low and it.active:
+            return it.ref
+    return ref
+
+
+def _item_account(ref: ItemRef, cat: Category, settings: Routing, items: MappingABC[str, QboItem] | None) -> str:
+    if items and ref.id and ref.id in items and items[ref.id].income_account:
+        return items[ref.id].income_account
+    return settings.item_account(cat)
+
+
+def _how_words(how: dict[str, int] | None) -> str:
+    if not how:
+        return ""
+    parts = [f"{n} row(s) {w}" for w, n in sorted(how.items()) if w != QTY_GIVEN]
+    return "; ".join(parts)
+
+
+def _product_lines(sku: Sku, a: _Acc, mappings: MappingABC[Sku, Mapping], settings: Routing, tracking: bool,
+                   items: MappingABC[str, QboItem] | None, side: str, issues: list[Issue],
+                   file: str) -> tuple[list[DocLine], str]:
+    """The item line(s) of one SKU in one document, and a note on derived quantities."""
+    qty = Decimal(a.qty)
+    amount = a.amount
+    rows = tuple(a.rows)
+    label = f"{sku} {a.title}".strip() if sku else (a.title or "Product")
+    verb = "refunded" if side == ROLE_REFUNDS else "sold"
+    how = _how_words(a.how)
+    note = f"{sku or '(no SKU)'}: {a.qty} unit(s) {verb}; quantity {how}." if how else ""
+    desc = label + (f" (qty: {how})" if how else "")
+    product = _resolve(settings.product_item, items)
+    mapping = mappings.get(sku) if tracking else None
+    account = ""
+    if items and product.id in items:
+        account = items[product.id].income_account
+    if qty == 0 or amount < 0:
+        adjust = DocLine(amount=amount, description=f"{label}: price adjustment without units" + (
+            f" ({how})" if how else ""), category=Category.PRODUCT_REFUND if side == ROLE_REFUNDS
+            else Category.PRODUCT_SALE, item=product, account=account, sku=sku, source_rows=rows)
+        if qty == 0:
+            return [adjust], note
+        # Units moved but the money is negative: the units at price 0, the money on its own line.
+        zero_lines, _ = _product_lines(sku, _zero_copy(a), mappings, settings, tracking, items, side,
+                                       issues, file)
+        return [*zero_lines, replace(adjust, source_rows=())], note
+    cat = Category.PRODUCT_REFUND if side == ROLE_REFUNDS else Category.PRODUCT_SALE
+    if mapping is None:
+        base = DocLine(amount=amount, description=desc, category=cat, item=product, account=account,
+                       sku=sku, source_rows=rows)
+        return exact_item_lines(amount, qty, base), note
+    if mapping.type is MappingType.ITEM and mapping.item is not None:
+        ref = mapping.item
+        acct = items[ref.id].income_account if items and ref.id in items else ""
+        base = DocLine(amount=amount, description=desc, category=cat, item=ref, account=acct, sku=sku,
+                       source_rows=rows)
+        return exact_item_lines(amount, qty, base), note
+    comps = mapping.components
+    parts = split_amount(amount, comps)
+    quantities = component_quantities(qty, comps)
+    lines: list[DocLine] = []
+    for i, (c, part_amount, part_qty) in enumerate(zip(comps, parts, quantities, strict=True)):
+        acct = items[c.item.id].income_account if items and c.item.id in items else ""
+        base = DocLine(amount=part_amount, description=f"{desc} — bundle component {c.item.name} "
+                       f"({c.percent.normalize():f}%)", category=cat, item=c.item, account=acct, sku=sku,
+                       bundle_sku=sku, source_rows=rows if i == 0 else ())
+        lines.extend(exact_item_lines(part_amount, part_qty, base))
+    if sum((ln.amount for ln in lines), ZERO) != amount:  # the residual check (STYLE §9)
+        issues.append(error(f"Bundle {sku}: the component lines do not add up to {money_str(amount)}.",
+                            file, rows[0] if rows else None, "bundle_residual"))
+    return lines, note
+
+
+def _zero_copy(a: _Acc) -> _Acc:
+    z = _Acc()
+    z.qty = a.qty
+    z.rows = a.rows
+    z.title = a.title
+    z.how = a.how
+    return z
+
+
+def _is_inventory(line: DocLine) -> bool:
+    return line.qty is not None
+
+
+def _balance_receipts(slots: dict[tuple, list[DocLine]]) -> None:
+    """Move negative non-inventory lines between the SalesReceipt and RefundReceipt of one
+    (group, month) so that neither total is negative (see the module docstring)."""
+    for slot in list(slots):
+        g, ym, side = slot
+        if side != ROLE_SALES:
+            continue
+        sales = slots[slot]
+        if sum((ln.amount for ln in sales), ZERO) >= 0:
+            continue
+        refund_slot = (g, ym, ROLE_REFUNDS)
+        refunds = slots.setdefault(refund_slot, [])
+        keep: list[DocLine] = []
+        for ln in sales:
+            if ln.amount < 0 and not _is_inventory(ln):
+                refunds.append(replace(ln, amount=-ln.amount, description=ln.description + " (moved from sales)"))
+            else:
+                keep.append(ln)
+        slots[slot] = keep
+    for slot in list(slots):
+        g, ym, side = slot
+        if side != ROLE_REFUNDS:
+            continue
+        refunds = slots[slot]
+        if sum((ln.amount for ln in refunds), ZERO) >= 0:
+            continue
+        sales_slot = (g, ym, ROLE_SALES)
+        sales = slots.setdefault(sales_slot, [])
+        keep = []
+        for ln in refunds:
+            if ln.amount < 0 and not _is_inventory(ln):
+                sales.append(replace(ln, amount=-ln.amount, description=ln.description + " (moved from refunds)"))
+            else:
+                keep.append(ln)
+        slots[slot] = keep
+
+
+def _chunk(lines: list[DocLine]) -> list[list[DocLine]] | None:
+    """Cut ``lines`` into documents of at most :data:`MAX_LINES` lines, none with a negative total.
+
+    Positive lines are spread evenly; negative lines go, largest first, to the part with the
+    largest total that has room and stays non-negative. ``None`` when that fails.
+    """
+    positives = [ln for ln in lines if ln.amount >= 0]
+    negatives = sorted((ln for ln in lines if ln.amount < 0), key=lambda ln: ln.amount)
+    count = -(-len(lines) // MAX_LINES)
+    per = -(-len(positives) // count) if positives else 0
+    chunks = [positives[i * per:(i + 1) * per] for i in range(count)]
+    totals = [sum((ln.amount for ln in c), ZERO) for c in chunks]
+    for ln in negatives:
+        best = None
+        for i, c in enumerate(chunks):
+            if len(c) < MAX_LINES and totals[i] + ln.amount >= 0 and (best is None or totals[i] > totals[best]):
+                best = i
+        if best is None:
+            return None
+        chunks[best].append(ln)
+        totals[best] += ln.amount
+    return [c for c in chunks if c]
