@@ -10,4 +10,5 @@ def register_all(sub: Any) -> None:
     from services.commands import mappings as mappings_cmd
     from services.commands import parse as parse_cmd
 
+    for module in (clients, parse_cmd, mappings_cmd):
         module.register(sub)
