@@ -50,3 +50,56 @@ def many_rows(n: int) -> tuple[SettlementRow, ...]:
                       D + dt.timedelta(days=i % 14), f"111-{i:07d}", str(i), f"SKU-{i % 50}", "", 1,
                       raw_type="Order / ItemPrice / Principal", source_file="big.txt")
         for i in range(n))
+
+
+V2_COLUMNS = (
+    "settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount",
+    "currency", "transaction-type", "order-id", "merchant-order-id", "adjustment-id", "shipment-id",
+    "marketplace-name", "amount-type", "amount-description", "amount", "fulfillment-id",
+    "posted-date", "posted-date-time", "order-item-code", "merchant-order-item-id",
+    "merchant-adjustment-item-id", "sku", "quantity-purchased", "promotion-id",
+)
+
+# (transaction-type, order-id, amount-type, amount-description, amount, sku, quantity, posted-date)
+V2_LINES: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
+    ("Order", "112-0000001-0000001", "ItemPrice", "Principal", "59.98", "MUG-BLUE", "2", "2026-03-03"),
+    ("Order", "112-0000001-0000001", "ItemPrice", "Shipping", "5.99", "MUG-BLUE", "", "2026-03-03"),
+    ("Order", "112-0000001-0000001", "ItemPrice", "Tax", "4.80", "MUG-BLUE", "", "2026-03-03"),
+    ("Order", "112-0000001-0000001", "ItemWithheldTax", "MarketplaceFacilitatorTax-Principal", "-4.80",
+     "MUG-BLUE", "", "2026-03-03"),
+    ("Order", "112-0000001-0000001", "ItemFees", "Commission", "-9.00", "MUG-BLUE", "", "2026-03-03"),
+    ("Order", "112-0000001-0000001", "ItemFees", "FBAPerUnitFulfillmentFee", "-7.34", "MUG-BLUE", "",
+     "2026-03-03"),
+    ("Order", "112-0000002-0000002", "ItemPrice", "Principal", "24.50", "TEA-GREEN-100", "1", "2026-03-05"),
+    ("Order", "112-0000002-0000002", "Promotion", "Principal", "-2.45", "TEA-GREEN-100", "", "2026-03-05"),
+    ("Order", "112-0000002-0000002", "ItemFees", "Commission", "-3.68", "TEA-GREEN-100", "", "2026-03-05"),
+    ("Order", "112-0000004-0000004", "ItemPrice", "Principal", "74.97", "BOTTLE-STEEL", "3", "2026-03-07"),
+    ("Order", "112-0000004-0000004", "ItemFees", "Commission", "-11.25", "BOTTLE-STEEL", "", "2026-03-07"),
+    ("Refund", "112-0000003-0000003", "ItemPrice", "Principal", "-29.99", "MUG-BLUE", "", "2026-03-09"),
+    ("Refund", "112-0000003-0000003", "ItemFees", "Commission", "3.60", "MUG-BLUE", "", "2026-03-09"),
+    ("other-transaction", "", "other-transaction", "Storage Fee", "-12.17", "", "", "2026-03-10"),
+    ("other-transaction", "", "other-transaction", "Subscription Fee", "-39.99", "", "", "2026-03-12"),
+)
+
+
+def amazon_v2_file(settlement_id: str = "24688812345", *, total: str | None = None,
+                   lines: tuple[tuple[str, str, str, str, str, str, str, str], ...] = V2_LINES) -> bytes:
+    """An Amazon V2 flat file (US form) re-created for these tests; ``total`` overrides the stated one."""
+    stated = total if total is not None else str(sum((Decimal(line[4]) for line in lines), Decimal("0.00")))
+    out = ["\t".join(V2_COLUMNS)]
+    summary = dict.fromkeys(V2_COLUMNS, "")
+    summary.update({"settlement-id": settlement_id, "settlement-start-date": "2026-03-01 00:00:00 UTC",
+                    "settlement-end-date": "2026-03-15 00:00:00 UTC",
+                    "deposit-date": "2026-03-17 00:00:00 UTC", "total-amount": stated, "currency": "USD"})
+    out.append("\t".join(summary[c] for c in V2_COLUMNS))
+    for i, (ttype, order, atype, desc, amount, sku, qty, posted) in enumerate(lines):
+        row = dict.fromkeys(V2_COLUMNS, "")
+        row.update({"settlement-id": settlement_id, "transaction-type": ttype, "order-id": order,
+                    "merchant-order-id": order, "marketplace-name": "Amazon.com" if order else "",
+                    "amount-type": atype, "amount-description": desc, "amount": amount,
+                    "fulfillment-id": "AFN" if order else "", "posted-date": posted,
+                    "posted-date-time": f"{posted} 08:49:04 UTC",
+                    "order-item-code": f"{60000000000000 + i // 6}" if order else "", "sku": sku,
+                    "quantity-purchased": qty})
+        out.append("\t".join(row[c] for c in V2_COLUMNS))
+    return ("\n".join(out) + "\n").encode("utf-8")
