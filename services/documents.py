@@ -721,10 +721,11 @@ def _product_lines(sku: Sku, a: _Acc, mappings: MappingABC[Sku, Mapping], settin
             else Category.PRODUCT_SALE, item=product, account=account, sku=sku, source_rows=rows)
         if qty == 0:
             return [adjust], note
-        # Units moved but the money is negative: the units at price 0, the money on its own line.
+        # Units moved but the money is negative: the units at price 0, the money (and the rows) on
+        # its own line, which may move to the other receipt.
         zero_lines, _ = _product_lines(sku, _zero_copy(a), mappings, settings, tracking, items, side,
                                        issues, file)
-        return [*zero_lines, replace(adjust, source_rows=())], note
+        return [*(replace(z, source_rows=()) for z in zero_lines), adjust], note
     cat = Category.PRODUCT_REFUND if side == ROLE_REFUNDS else Category.PRODUCT_SALE
     if mapping is None:
         base = DocLine(amount=amount, description=desc, category=cat, item=product, account=account,
