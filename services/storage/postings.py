@@ -52,6 +52,7 @@ postings = sa.Table(
     sa.Column("total_cents", sa.BigInteger, nullable=False, default=0),
     sa.Column("seq", sa.Integer, nullable=False, default=0),
     sa.Column("request_id", sa.String(36), nullable=False),
+    sa.Column("generation", sa.Integer, nullable=False, default=0),  # + 1 at each undo
     sa.Column("state", sa.String(20), nullable=False, default=PostState.PLANNED.value),
     sa.Column("qbo_id", sa.String(50), nullable=False, default=""),
     sa.Column("sync_token", sa.String(20), nullable=False, default=""),
@@ -119,6 +120,7 @@ class DocPosting:
     total: Money
     seq: int
     request_id: str
+    generation: int
     state: PostState
     qbo_id: str
     sync_token: str
@@ -154,7 +156,7 @@ def _posting(row: sa.Row) -> DocPosting:
         key=row.doc_key, client_id=row.client_id, integration_id=row.integration_id,
         settlement_id=row.settlement_id, doc_type=row.doc_type, doc_number=row.doc_number,
         doc_date=row.doc_date, total=from_cents(row.total_cents), seq=row.seq,
-        request_id=row.request_id, state=PostState(row.state), qbo_id=row.qbo_id,
+        request_id=row.request_id, generation=row.generation, state=PostState(row.state), qbo_id=row.qbo_id,
         sync_token=row.sync_token, error_code=row.error_code, error_message=row.error_message,
         error_hint=row.error_hint, attempts=row.attempts, batch_request_id=row.batch_request_id,
         sent_at=row.sent_at, posted_at=row.posted_at, updated_at=row.updated_at)
@@ -164,34 +166,40 @@ def _posting(row: sa.Row) -> DocPosting:
 
 
 def register_planned(db: Database, client_id: int, integration_id: int, settlement_id: str,
-                     planned: Iterable[PlannedPosting]) -> None:
+                     planned: Iterable[PlannedPosting],
+                     request_id: Callable[[str, int], str] | None = None) -> None:
     """Create the ``planned`` row of every document that has none yet.
 
     Rows already there keep their state (a resumed run must see what the stopped one did); rows of
-    documents undone earlier go back to ``planned`` with their QBO Id cleared.
+    documents undone earlier go back to ``planned`` with their QBO Id cleared and the next
+    *generation*, whose ``requestid`` (``request_id(key, generation)``) QBO has not seen, so that
+    QBO creates them again instead of replaying the first answer.
     """
     items = list(planned)
     with db.begin() as conn:
-        existing = {r.doc_key: r.state for r in conn.execute(
-            sa.select(postings.c.doc_key, postings.c.state).where(
+        existing = {r.doc_key: (r.state, r.generation) for r in conn.execute(
+            sa.select(postings.c.doc_key, postings.c.state, postings.c.generation).where(
                 postings.c.client_id == client_id, postings.c.integration_id == integration_id,
                 postings.c.settlement_id == settlement_id))}
         now = utcnow()
         for p in items:
             values = dict(doc_type=p.doc_type, doc_number=p.doc_number, doc_date=p.doc_date,
                           total_cents=to_cents(p.total), seq=p.seq, request_id=p.request_id)
-            state = existing.get(p.key)
+            state, generation = existing.get(p.key, (None, 0))
             if state is None:
                 conn.execute(postings.insert().values(
                     client_id=client_id, integration_id=integration_id, settlement_id=settlement_id,
                     doc_key=p.key, state=PostState.PLANNED.value, qbo_id="", sync_token="",
                     error_code="", error_message="", error_hint="", attempts=0, batch_request_id="",
-                    created_at=now, updated_at=now, **values))
+                    generation=0, created_at=now, updated_at=now, **values))
             elif state == PostState.UNDONE.value:
+                values["request_id"] = request_id(p.key, generation + 1) if request_id else p.request_id
                 conn.execute(postings.update().where(postings.c.doc_key == p.key).values(
                     state=PostState.PLANNED.value, qbo_id="", sync_token="", error_code="",
-                    error_message="", error_hint="", updated_at=now, **values))
+                    error_message="", error_hint="", generation=generation + 1, updated_at=now,
+                    **values))
             elif state in (PostState.PLANNED.value, PostState.FAILED.value):
+                values["request_id"] = request_id(p.key, generation) if request_id else p.request_id
                 conn.execute(postings.update().where(postings.c.doc_key == p.key).values(**values))
 
 
