@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from services.settlements import amazon_unified, amazon_v1, amazon_v2, walmart
+from services.settlements import (
+    amazon_unified,
+    amazon_v1,
+    amazon_v2,
+    shopify_orders,
+    shopify_payouts,
+    walmart,
+)
 from services.settlements.common import first_lines
 
 HEAD_BYTES = 64 * 1024
 
-PARSERS: tuple[ModuleType, ...] = (amazon_v2, amazon_v1, amazon_unified, walmart)
+PARSERS: tuple[ModuleType, ...] = (amazon_v2, amazon_v1, amazon_unified, walmart, shopify_payouts,
+                                   shopify_orders)
 
 
 def detect(head: bytes) -> ModuleType | None:
