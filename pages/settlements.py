@@ -1,8 +1,69 @@
-"""Settlements page (being built)."""
+"""Settlements: upload reports for the current integration, see what was read, and the list of
+settlements imported so far. Thin: widgets → :func:`services.importing.import_files` → render."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from components import state
+from components.feedback import show_error
+from components.settlement_view import show_import_result, show_settlement_list, show_summary
+from services.errors import SettlebridgeError
+from services.importing import import_files
+from services.settlements import summarize
+from services.storage import settlements as repo
+
+WHO = "Settlebridge app"
+
 st.title("Settlements")
-st.info("This page is being built.")
+
+client = state.current_client()
+integration = state.current_integration()
+if client is None or integration is None:
+    what = "a client" if client is None else f"an integration (a sales channel) for {client.name}"
+    st.info(f"To import settlements, first add {what} on the Connections page.", icon=":material/info:")
+    st.page_link("pages/connections.py", label="Go to Connections", icon=":material/link:")
+    st.stop()
+assert client is not None and integration is not None
+
+db = state.database()
+st.caption(f"{client.name} · {integration.name} ({integration.channel.value.title()})")
+
+with st.form("set_upload", clear_on_submit=True, border=True):
+    files = st.file_uploader(
+        "Settlement reports", accept_multiple_files=True, key="set_files",
+        help="Drop one or several files. The format is recognised from the file itself. Upload companion "
+             "exports together (Shopify orders export with the payout transactions; Etsy sold order items "
+             "with the monthly statement).")
+    replace = st.checkbox("Replace settlements already imported (only those not yet posted)", key="set_replace")
+    submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
+
+if submitted:
+    if not files:
+        st.warning("Choose or drop at least one file first.", icon=":material/warning:")
+    else:
+        try:
+            with st.spinner("Reading and storing the settlements…"):
+                outcome = import_files(db, client, integration, [(f.name, f.getvalue()) for f in files],
+                                       who=WHO, replace=replace)
+            st.session_state["set_last"] = (integration.id, outcome)
+        except SettlebridgeError as exc:
+            show_error(exc)
+
+last = st.session_state.get("set_last")
+if last is not None and last[0] == integration.id:
+    st.subheader("Last upload")
+    for index, result in enumerate(last[1].settlements):
+        show_import_result(result, key=f"set_result_{index}")
+
+st.subheader("Imported settlements")
+infos = repo.list_settlements(db, integration)
+show_settlement_list(infos, key="set_list")
+if infos:
+    labels = {f"{i.settlement_id} · {i.start:%d %b} – {i.end:%d %b %Y}": i.settlement_id for i in infos}
+    chosen = st.selectbox("Show a settlement's summary", [None, *labels], key="set_show",
+                          format_func=lambda v: "—" if v is None else v)
+    if chosen is not None:
+        with st.spinner("Loading the settlement…"):
+            stored = repo.load_settlement(db, integration, labels[chosen])
+        show_summary(summarize(stored), key="set_stored")

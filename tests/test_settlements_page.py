@@ -1,0 +1,168 @@
+"""The Settlements page through AppTest (from ``app.py``), and the pure frames it renders.
+
+AppTest cannot drive ``st.file_uploader``; the import path is the same service call the page
+makes (:func:`services.importing.import_files`), and the upload itself is driven in a real
+browser by ``test_browser_journey.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from components.settlement_view import money_frame, settlements_frame, skus_frame
+from services import importing
+from services.qbo.demo import DEMO_CLIENT, DEMO_INTEGRATION
+from services.records import Channel, SettlementInfo, SettlementStatus
+from services.storage import Database, open_database
+from services.storage import clients as clients_repo
+from tests.settlement_factory import amazon_v2_file
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """The database the app will open (DATABASE_URL), with the Demo Company already in it."""
+    url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    st.cache_resource.clear()  # the app caches its engine per process; each test has its own file
+    db = open_database(url)
+    from services.qbo.demo import ensure_demo
+
+    ensure_demo(db)
+    yield db
+    st.cache_resource.clear()
+    db.engine.dispose()
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _frames(at: AppTest, column: str) -> list[pd.DataFrame]:
+    """The dataframes on screen that have ``column`` (AppTest does not expose a dataframe's key)."""
+    return [d.value for d in at.dataframe if column in d.value.columns]
+
+
+def _demo(db: Database) -> tuple[object, object]:
+    client = clients_repo.get_client(db, DEMO_CLIENT)
+    return client, clients_repo.get_integration(db, client, DEMO_INTEGRATION)
+
+
+def test_page__empty_integration_says_so(app_db: Database) -> None:
+    at = _app()
+    assert at.title[0].value == "Settlements"
+    assert any("No settlement imported for this integration yet." in c.value for c in at.caption)
+    assert at.button(key="FormSubmitter:set_upload-Import") is not None
+    assert at.checkbox(key="set_replace").value is False
+
+
+def test_page__lists_imported_settlements_and_shows_one(app_db: Database) -> None:
+    client, integration = _demo(app_db)
+    outcome = importing.import_files(app_db, client, integration,  # type: ignore[arg-type]
+                                     [("march.txt", amazon_v2_file())], who="alice")
+    assert outcome.status == "ok"
+    at = _app()
+    listing = _frames(at, "Settlement")[0]
+    assert list(listing["Settlement"]) == ["24688812345"]
+    assert list(listing["Status"]) == ["Imported"] and list(listing["Total"]) == ["53.17"]
+    assert list(listing["By"]) == ["alice"] and list(listing["Rows"]) == [15]
+
+    at.selectbox(key="set_show").select_index(1).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Period": "01 Mar 2026 – 15 Mar 2026", "Deposit date": "17 Mar 2026",
+                       "Total paid out": "53.17 USD", "Orders / refunds": "3 / 1",
+                       "Marketplace fees": "-79.83 USD"}
+    skus = _frames(at, "SKU")[0]
+    assert list(skus["SKU"]) == ["BOTTLE-STEEL", "MUG-BLUE", "TEA-GREEN-100"]
+    assert list(skus["Units refunded"]) == [0, 1, 0]
+    money = _frames(at, "Kind")[0]
+    assert dict(zip(money["Kind"], money["Amount"], strict=True))["Fees: subscription"] == "-39.99"
+
+
+def test_page__renders_an_upload_outcome_with_problems_in_words(app_db: Database) -> None:
+    client, integration = _demo(app_db)
+    importing.import_files(app_db, client, integration, [("march.txt", amazon_v2_file())],  # type: ignore[arg-type]
+                           who="alice")
+    outcome = importing.import_files(app_db, client, integration, [  # type: ignore[arg-type]
+        ("march again.txt", amazon_v2_file()), ("wrong.txt", amazon_v2_file("999", total="1.00")),
+        ("notes.txt", b"just some notes\n")], who="bob")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["set_last"] = (integration.id, outcome)  # type: ignore[attr-defined]
+    at.run()
+    assert not at.exception
+    assert [s.value for s in at.subheader] == ["Last upload", "Imported settlements"]
+    banners = [e.value for e in at.error] + [w.value for w in at.warning]
+    assert "**Settlement 24688812345** — already imported; nothing was changed." in banners
+    assert "**Settlement 999** — not imported; nothing of it was stored." in banners
+    assert "**notes.txt** — not imported; nothing of it was stored." in banners
+    by_file = {f["File"][0]: f for f in _frames(at, "Problem")}
+    duplicate, problems, notes = by_file["march again.txt"], by_file["wrong.txt"], by_file["notes.txt"]
+    first = problems.iloc[0]
+    assert (first["File"], first["Row"]) == ("wrong.txt", 2) and "states total-amount 1.00" in first["Problem"]
+    assert list(notes["File"]) == ["notes.txt"] and "its first line is 'just some notes'" in notes["Problem"][0]
+    assert "was already imported as 'march.txt'" in duplicate["Problem"][0]
+    assert list(_frames(at, "Settlement")[0]["Settlement"]) == ["24688812345"]
+
+
+def test_page__client_without_integration_says_where_to_add_one(app_db: Database) -> None:
+    clients_repo.add_client(app_db, "Empty Co", kind="sandbox")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["client_name"] = "Empty Co"  # as the sidebar picker leaves it
+    at.run()
+    assert not at.exception
+    assert any("first add an integration (a sales channel) for Empty Co on the Connections page" in i.value
+               for i in at.info)
+
+
+# --- the pure frames ---------------------------------------------------------------------------
+
+
+def _info(settlement_id: str, status: SettlementStatus, total: str) -> SettlementInfo:
+    return SettlementInfo(
+        id=1, integration_id=1, settlement_id=settlement_id, channel=Channel.AMAZON, format="amazon_v2",
+        marketplace="Amazon.com", currency="USD", start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 15),
+        deposit_date=dt.date(2026, 3, 17), total=Decimal(total), stated_total=None, lines_total=Decimal(total),
+        row_count=3, status=status, source_files=("a.txt", "b.csv"),
+        created_at=dt.datetime(2026, 3, 18, 9, 5), created_by="alice")
+
+
+def test_settlements_frame__words_and_exact_money() -> None:
+    frame = settlements_frame([_info("1", SettlementStatus.MAPPING_NOT_FOUND, "1234567.89"),
+                               _info("2", SettlementStatus.POSTED_WITH_ERRORS, "-0.01")])
+    assert frame.to_dict("records")[0] == {
+        "Settlement": "1", "Status": "Mapping not found", "Period": "01 Mar 2026 – 15 Mar 2026",
+        "Deposit date": dt.date(2026, 3, 17), "Total": "1,234,567.89", "Currency": "USD", "Rows": 3,
+        "Files": "a.txt, b.csv", "Imported": "2026-03-18 09:05 UTC", "By": "alice"}
+    assert list(frame["Status"]) == ["Mapping not found", "Posted with errors"]
+    assert list(frame["Total"]) == ["1,234,567.89", "-0.01"]
+    assert list(settlements_frame([]).columns)[:3] == ["Settlement", "Status", "Period"]
+
+
+def test_skus_frame__most_sold_first() -> None:
+    frame = skus_frame({"skus": {"A": {"sold": 1, "refunded": 1, "title": "Mug"},
+                                 "B": {"sold": 5, "refunded": 0, "title": ""}}})
+    assert frame.to_dict("records") == [
+        {"SKU": "B", "Title": "", "Units sold": 5, "Units refunded": 0, "Net units": 5},
+        {"SKU": "A", "Title": "Mug", "Units sold": 1, "Units refunded": 1, "Net units": 0}]
+    assert skus_frame({"skus": {}}).empty
+
+
+def test_money_frame__signs_and_text() -> None:
+    frame = money_frame({"by_category": {"product_sale": "1000.00", "fee:commission": "-150.25"}})
+    assert frame[["Kind", "Amount", "Direction"]].to_dict("records") == [
+        {"Kind": "Product sales", "Amount": "1,000.00", "Direction": "Money in"},
+        {"Kind": "Fees: commission", "Amount": "-150.25", "Direction": "Money out"}]
