@@ -13,6 +13,8 @@ from services.settlements import (
     amazon_unified,
     amazon_v1,
     amazon_v2,
+    etsy_items,
+    etsy_statement,
     shopify_orders,
     shopify_payouts,
     walmart,
@@ -22,7 +24,7 @@ from services.settlements.common import first_lines
 HEAD_BYTES = 64 * 1024
 
 PARSERS: tuple[ModuleType, ...] = (amazon_v2, amazon_v1, amazon_unified, walmart, shopify_payouts,
-                                   shopify_orders)
+                                   shopify_orders, etsy_statement, etsy_items)
 
 
 def detect(head: bytes) -> ModuleType | None:
