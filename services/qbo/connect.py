@@ -69,3 +69,26 @@ def add_sandbox_client(db: Database, name: str, base_url: str, realm: str = "") 
     realm, company, plan = describe_sandbox(base_url, realm)
     return repo.add_client(db, name, kind="sandbox", realm_id=realm, sandbox_url=base_url.strip().rstrip("/"),
                            company_name=company, plan=plan)
+
+
+LOCAL_SANDBOX_NOTE = "Local sandbox: a stand-in for QuickBooks Online on this machine, not Intuit's service"
+
+
+def connection_kind(client: Client, connected: bool = True) -> str:
+    """How a client reaches QuickBooks, in words."""
+    if client.kind == "sandbox":
+        return LOCAL_SANDBOX_NOTE
+    return "QuickBooks Online (Intuit sign-in)" + ("" if connected else ", not connected yet")
+
+
+def clients_overview(db: Database) -> list[dict[str, str]]:
+    """One row per client for the Connections page: name, company, plan, connection, realm and
+    integrations."""
+    rows = []
+    for client in repo.list_clients(db):
+        connected = client.kind == "sandbox" or bool(repo.get_client_tokens(db, client.id))
+        integrations = repo.list_integrations(db, client)
+        rows.append({"Client": client.name, "Company": client.company_name, "Plan": client.plan,
+                     "Connection": connection_kind(client, connected), "Realm": client.realm_id,
+                     "Integrations": ", ".join(f"{i.name} ({i.channel.value})" for i in integrations)})
+    return rows

@@ -1,7 +1,8 @@
 """The embedded Demo Company: the local QBO sandbox, started inside the app process.
 
 A new user can try Settlebridge before connecting their books: at app start :func:`ensure_demo`
-runs the sandbox (seed ``demo``, state kept under ``data/demo-sandbox`` so it survives restarts) on
+runs the sandbox (seed ``demo``, state kept under ``data/demo-sandbox``, or ``SETTLEBRIDGE_DEMO_DATA``,
+so it survives restarts) on
 a background thread, preferring port 8765 and taking any free port when that one is busy, and
 makes sure the client "Demo Company" points at it, with one integration "Amazon US".
 
@@ -12,6 +13,7 @@ directory at a time), hence the module-level registry guarded by a lock.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -31,12 +33,17 @@ _servers: dict[Path, Any] = {}
 _lock = threading.Lock()
 
 
-def demo_server(data_dir: Path = DEMO_DATA_DIR, port: int = PREFERRED_PORT) -> Any:
+def demo_data_dir() -> Path:
+    """Where the demo company's books live: ``SETTLEBRIDGE_DEMO_DATA`` or ``data/demo-sandbox``."""
+    return Path(os.environ.get("SETTLEBRIDGE_DEMO_DATA", "").strip() or DEMO_DATA_DIR)
+
+
+def demo_server(data_dir: Path | None = None, port: int = PREFERRED_PORT) -> Any:
     """The running demo sandbox for ``data_dir`` (started on first call): a
     ``qbo_sandbox.server.SandboxServer`` with ``.url`` and ``.realm``."""
     from qbo_sandbox.server import SandboxServer
 
-    key = Path(data_dir).resolve()
+    key = Path(data_dir or demo_data_dir()).resolve()
     with _lock:
         server = _servers.get(key)
         if server is not None:
@@ -49,15 +56,15 @@ def demo_server(data_dir: Path = DEMO_DATA_DIR, port: int = PREFERRED_PORT) -> A
         return server
 
 
-def stop_demo(data_dir: Path = DEMO_DATA_DIR) -> None:
+def stop_demo(data_dir: Path | None = None) -> None:
     """Stop the demo sandbox of ``data_dir`` if this process runs it (tests, shutdown)."""
     with _lock:
-        server = _servers.pop(Path(data_dir).resolve(), None)
+        server = _servers.pop(Path(data_dir or demo_data_dir()).resolve(), None)
     if server is not None:
         server.stop()
 
 
-def ensure_demo(db: Database, *, data_dir: Path = DEMO_DATA_DIR, port: int = PREFERRED_PORT) -> Client:
+def ensure_demo(db: Database, *, data_dir: Path | None = None, port: int = PREFERRED_PORT) -> Client:
     """Start the demo sandbox (once per process) and make sure the client "Demo Company" (kind
     sandbox) points at it, with the integration "Amazon US". Returns the client."""
     server = demo_server(data_dir, port)

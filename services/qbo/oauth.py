@@ -44,7 +44,7 @@ HOW_TO_CONFIGURE = (
     "To connect a real QuickBooks Online company, create an app at developer.intuit.com and put its "
     "keys in .streamlit/secrets.toml:\n\n"
     "[intuit]\nclient_id = \"...\"\nclient_secret = \"...\"\n"
-    "redirect_uri = \"http://localhost:8501/Connections\"\nenvironment = \"production\"  # or \"sandbox\"\n\n"
+    "redirect_uri = \"http://localhost:8501/connections\"\nenvironment = \"production\"  # or \"sandbox\"\n\n"
     "or set INTUIT_CLIENT_ID, INTUIT_CLIENT_SECRET, INTUIT_REDIRECT_URI and INTUIT_ENVIRONMENT. "
     "The redirect URI must be listed in the app's keys at Intuit."
 )
