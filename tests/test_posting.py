@@ -64,7 +64,8 @@ def test_batch_request_id__follows_the_documents(a: list[str], b: list[str], sam
 
 
 @pytest.mark.parametrize(("note", "key", "expected"), [
-    ("", "K/1", "[sb:K/1]"),
+    ("", "K/1", "K/1"),
+    ("K/1", "K/1", "K/1"),
     ("Amazon settlement 123", "K/1", "Amazon settlement 123 [sb:K/1]"),
     ("has [sb:K/1] already", "K/1", "has [sb:K/1] already"),
 ])
@@ -81,6 +82,7 @@ def test_private_note__long_note_is_cut_but_keeps_the_key() -> None:
                    private_note="n" * 5000)
     note = private_note(doc)
     assert len(note) <= 4000 and note.endswith("[sb:K/9]")
+    assert not note_has_key("Voided K/9", "K/9") and not note_has_key("K/9.2", "K/9")
 
 
 def _line(amount: str, **kw: Any) -> DocLine:

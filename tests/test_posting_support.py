@@ -73,9 +73,8 @@ def count_in_qbo(query: Any, settlement: str) -> dict[str, int]:
     for entity in ("SalesReceipt", "RefundReceipt", "Purchase", "Deposit"):
         for row in query(f"SELECT * FROM {entity} WHERE DocNumber LIKE '{settlement}-%' MAXRESULTS 1000"):
             note = str(row.get("PrivateNote") or "")
-            if "[sb:1/1/" in note:
-                key = note[note.index("[sb:") + 4: note.rindex("]")]
-                counts[key] = counts.get(key, 0) + 1
+            if note.startswith("1/1/"):
+                counts[note] = counts.get(note, 0) + 1
     return counts
 
 

@@ -10,6 +10,7 @@ def register_all(sub: Any) -> None:
     from services.commands import importing as importing_cmd
     from services.commands import mappings as mappings_cmd
     from services.commands import parse as parse_cmd
+    from services.commands import posting as posting_cmd
 
-    for module in (clients, parse_cmd, importing_cmd, mappings_cmd):
+    for module in (clients, parse_cmd, importing_cmd, mappings_cmd, posting_cmd):
         module.register(sub)

@@ -25,6 +25,7 @@ The algorithm:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import socket
 import time
@@ -34,10 +35,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from services.errors import BadInput, PostingInProgress, QboAuthError, QboError, QboUnavailable
-from services.money import ZERO, Money
-from services.qbo.gateway import MAX_BATCH, BatchOp, BatchResult, QboGateway, fault_error
-from services.records import Client, DocType, Document
+from services.errors import (
+    BadInput,
+    MappingNotFound,
+    PostingInProgress,
+    QboAuthError,
+    QboError,
+    QboUnavailable,
+    SettlebridgeError,
+    TieOutError,
+)
+from services.money import ZERO, Money, money_str
+from services.qbo.gateway import MAX_BATCH, BatchOp, BatchResult, QboGateway
+from services.records import Client, DocType, Document, Integration, SettlementInfo, SettlementStatus
 from services.storage import Database
 from services.storage import postings as store
 from services.storage.postings import DocPosting, PlannedPosting, PostState
@@ -104,9 +114,12 @@ def note_marker(key: str) -> str:
 
 
 def private_note(doc: Document) -> str:
-    """``PrivateNote``: the document's own note with its key between markers (QBO keeps ≤ 4000)."""
-    marker = note_marker(doc.key)
+    """``PrivateNote``: exactly the key (the document engine's note), or a longer note with the key
+    between markers; QBO keeps at most 4000 characters."""
     note = doc.private_note.strip()
+    if note in ("", doc.key):
+        return doc.key
+    marker = note_marker(doc.key)
     if marker in note:
         return note[:4000]
     head = note[: 4000 - len(marker) - 1]
@@ -114,7 +127,8 @@ def private_note(doc: Document) -> str:
 
 
 def note_has_key(note: object, key: str) -> bool:
-    return isinstance(note, str) and note_marker(key) in note
+    """Whether a ``PrivateNote`` names the document ``key`` (and not another key it is a prefix of)."""
+    return isinstance(note, str) and (note.strip() == key or note_marker(key) in note)
 
 
 def is_voided(entity: dict[str, Any]) -> bool:
@@ -542,14 +556,16 @@ def post_documents(db: Database, gateway: QboGateway, *, client: Client | None, 
                    progress: Callable[[Progress], None] | None = None,
                    lease_seconds: float = LEASE_SECONDS,
                    before_send: Callable[[], None] | None = None,
-                   after_all_posted: Callable[[], None] | None = None) -> PostReport:
+                   after_all_posted: Callable[[], None] | None = None,
+                   on_claimed: Callable[[], None] | None = None) -> PostReport:
     """Post ``documents`` of one settlement so that QBO ends up with each exactly once.
 
     Safe to call again at any time: documents already posted are reported ``already_posted``,
     documents whose earlier send has an unknown outcome are looked up in QBO first, and only what
-    QBO does not have is sent. ``before_send`` runs once under the claim before the first send of
-    a settlement that has nothing posted yet (the verification snapshot); ``after_all_posted``
-    runs under the claim when every document is posted.
+    QBO does not have is sent. ``on_claimed`` runs once the claim is held (the settlement's status
+    moves to posting); ``before_send`` runs under the claim before the first send of a settlement
+    that has nothing posted yet (the verification snapshot); ``after_all_posted`` runs under the
+    claim when every document is posted.
 
     Raises:
         PostingInProgress: another run holds this settlement's claim.
@@ -568,6 +584,8 @@ def post_documents(db: Database, gateway: QboGateway, *, client: Client | None, 
     report = PostReport()
     run = _Run(db, gateway, client, scope, owner, documents, progress, lease_seconds)
     try:
+        if on_claimed is not None:
+            on_claimed()
         store.register_planned(db, client_id, integration_id, settlement_id, [
             PlannedPosting(key=d.key, doc_type=d.type.value, doc_number=d.doc_number, doc_date=d.date,
                            total=d.total, request_id=request_id_for(d.key), seq=n)
@@ -692,8 +710,162 @@ def undo_documents(db: Database, gateway: QboGateway, *, client: Client, integra
     return out
 
 
-__all__ = [
-    "Accounts", "DocOutcome", "PostReport", "Progress", "batch_request_id", "build_body",
-    "document_outcomes", "explain", "fault_error", "note_marker", "post_documents", "private_note",
-    "qbo_link", "request_id_for", "signed_total", "tie_out", "undo_documents",
-]
+
+
+# --- a stored settlement: status, events, snapshots ------------------------------------------------
+
+
+class NotReady(SettlebridgeError):
+    """This settlement is not ready to post: its documents have not been built."""
+
+
+def _load_for_posting(db: Database, integration: Integration, settlement_id: str
+                      ) -> tuple[SettlementInfo, list[Document]]:
+    from services.storage import documents as documents_repo
+    from services.storage import settlements as settlements_repo
+
+    info = settlements_repo.get_settlement_info(db, integration, settlement_id)
+    if info.status is SettlementStatus.MAPPING_NOT_FOUND:
+        detail = json.loads(info.status_detail or "{}")
+        raise MappingNotFound(details={"unmapped": detail.get("unmapped", [])})
+    docs = documents_repo.load_documents(db, integration, settlement_id)
+    if info.status is SettlementStatus.IMPORTED or not docs:
+        raise NotReady(f"Settlement {settlement_id} has no documents ready to post: build them with "
+                       "Retry import (or fix what the import reported) first.")
+    return info, docs
+
+
+def check_tie_out(info: SettlementInfo, documents: Sequence[Document]) -> None:
+    """Refuse to post when the documents do not add up to the settlement's total (DESIGN §3).
+
+    Raises:
+        TieOutError: naming both totals and the difference.
+    """
+    diff = tie_out(documents, info.total)
+    if diff != 0:
+        raise TieOutError(
+            f"Settlement {info.settlement_id}: the documents add up to {money_str(info.total + diff)} but "
+            f"the settlement's total is {money_str(info.total)} (difference {money_str(diff)}). Nothing "
+            "was posted; rebuild the documents (Retry import) after fixing what the preview shows.",
+            details={"difference": money_str(diff)})
+
+
+def _mirror(db: Database, report: PostReport) -> None:
+    """Copy each outcome onto the stored documents (for lists that read one table)."""
+    from services.storage import documents as documents_repo
+
+    for o in report.documents:
+        if o.status in ("posted", "already_posted"):
+            documents_repo.set_document_state(db, [o.key], status="posted", qbo_id=o.qbo_id, qbo_error="")
+        elif o.status == "failed":
+            documents_repo.set_document_state(db, [o.key], status="failed", qbo_error=o.error)
+
+
+def expected_cogs(documents: Sequence[Document], gateway: QboGateway) -> Money | None:
+    """The FIFO expectation of the documents' net cost of goods sold (sales' COGS less the cost of
+    returned units), from the preview's replay of the items' history in QBO; ``None`` when no line
+    is on an inventory item. Read just before the first send, so QBO's history is without them."""
+    from services import preview
+
+    items = {i.id: i for i in gateway.list_items(include_inactive=True)}
+    if not any(ln.item is not None and ln.qty and ln.item.id in items and items[ln.item.id].type == "Inventory"
+               for d in documents for ln in d.lines):
+        return None
+    history = preview.read_history(gateway, (d.key for d in documents))
+    costs, _, _ = preview.expected_cogs(documents, items, history)
+    total = ZERO
+    for c in costs:
+        total += -c.cost if c.refund else c.cost
+    return total
+
+
+def post_settlement(db: Database, client: Client, integration: Integration, settlement_id: str, *,
+                    who: str = "", progress: Callable[[Progress], None] | None = None,
+                    gateway: QboGateway | None = None) -> PostReport:
+    """Post a stored settlement's planned documents (the Post page and ``post`` command).
+
+    Moves the settlement ready → posting → posted / posted with errors (failed when QBO could not
+    be reached: post again to resume), records who did it, and keeps the verification snapshots.
+
+    Raises:
+        MappingNotFound: the settlement is waiting for mappings; nothing is posted.
+        NotReady: no documents have been built.
+        TieOutError: the documents do not add up to the settlement's total; nothing is posted.
+        PostingInProgress: someone else is posting it right now.
+    """
+    from services.qbo.verify_read import take_snapshot
+    from services.storage import settlements as settlements_repo
+
+    info, docs = _load_for_posting(db, integration, settlement_id)
+    check_tie_out(info, docs)
+    gw = gateway or QboGateway.for_client(db, client)
+    scope = store.scope_of(client.id, integration.id, settlement_id)
+    tracking = integration.inventory_tracking
+
+    def claimed() -> None:
+        if info.status is not SettlementStatus.POSTING:
+            settlements_repo.set_status(db, integration, settlement_id, SettlementStatus.POSTING,
+                                        who=who, event="Posting started")
+        else:
+            settlements_repo.add_event(db, integration, settlement_id, who=who, what="Posting resumed")
+
+    def before() -> None:
+        store.clear_snapshots(db, scope)
+        take_snapshot(db, gw, client.id, scope, "before", docs, tracking=tracking)
+        cogs = expected_cogs(docs, gw) if tracking else None
+        if cogs is not None:
+            store.save_snapshot(db, client.id, scope, "before", {"expected_cogs": str(cogs)})
+
+    def after() -> None:
+        take_snapshot(db, gw, client.id, scope, "after", docs, tracking=tracking)
+
+    report = post_documents(db, gw, client=client, integration_id=integration.id, settlement_id=settlement_id,
+                            documents=docs, who=who, progress=progress, on_claimed=claimed,
+                            before_send=before, after_all_posted=after)
+    _mirror(db, report)
+    summary = (f"{len(report.created)} created, {len(report.already_posted)} already posted, "
+               f"{len(report.failed)} failed" + (f", {len(report.pending)} not sent" if report.pending else ""))
+    if report.all_posted:
+        keep = info.status is SettlementStatus.VERIFIED and not report.created
+        status = SettlementStatus.VERIFIED if keep else SettlementStatus.POSTED
+    elif report.failed and not report.pending:
+        status = SettlementStatus.POSTED_WITH_ERRORS
+    else:
+        status = SettlementStatus.FAILED
+    detail: dict[str, Any] = {"created": len(report.created), "already_posted": len(report.already_posted),
+                              "failed": len(report.failed), "pending": len(report.pending)}
+    if report.stopped:
+        detail["stopped"] = report.stopped
+    settlements_repo.set_status(db, integration, settlement_id, status, detail, who=who,
+                                event=f"Posted: {summary}" if not report.stopped else
+                                f"Posting stopped: {summary}. {report.stopped}")
+    return report
+
+
+def undo_settlement(db: Database, client: Client, integration: Integration, settlement_id: str, *,
+                    who: str = "", mode: str = "delete", gateway: QboGateway | None = None) -> list[DocOutcome]:
+    """Undo a posting: delete (or void) the documents Settlebridge created for the settlement in
+    QBO, then set it back to ready (so that it can be posted again, e.g. after a mapping fix).
+
+    Raises:
+        PostingInProgress: a posting run holds the settlement.
+    """
+    from services.storage import documents as documents_repo
+    from services.storage import settlements as settlements_repo
+
+    gw = gateway or QboGateway.for_client(db, client)
+    out = undo_documents(db, gw, client=client, integration_id=integration.id, settlement_id=settlement_id,
+                         who=who, mode=mode)
+    undone = [o.key for o in out if o.status == "undone"]
+    documents_repo.set_document_state(db, undone, status="planned", qbo_id="", qbo_error="")
+    failed = [o for o in out if o.status == "failed"]
+    verb = "Voided" if mode == "void" else "Deleted"
+    if not failed:
+        store.clear_snapshots(db, store.scope_of(client.id, integration.id, settlement_id))
+        settlements_repo.set_status(db, integration, settlement_id, SettlementStatus.READY, who=who,
+                                    event=f"Undo: {verb.lower()} {len(undone)} document(s) in QuickBooks")
+    else:
+        settlements_repo.add_event(db, integration, settlement_id, who=who,
+                                   what=f"Undo incomplete: {verb.lower()} {len(undone)}, {len(failed)} failed",
+                                   detail="; ".join(o.error for o in failed)[:2000])
+    return out

@@ -18,7 +18,7 @@ from services.errors import QboError
 from services.money import ZERO, Money, to_money
 from services.qbo.gateway import QboGateway
 from services.qbo.posting import note_has_key
-from services.records import Client, Document
+from services.records import Client, Document, Integration, SettlementStatus
 from services.storage import Database
 from services.storage import postings as store
 from services.verify import ItemState, Measures, PostedDoc, PostedLine, VerifyReport, verify
@@ -229,5 +229,40 @@ def _money_or_none(value: str | None) -> Money | None:
     return to_money(value)
 
 
-__all__ = ["measure", "posted_doc", "read_items", "read_posted", "report_accounts", "report_cogs",
-           "take_snapshot", "verify_documents"]
+def verify_settlement(db: Database, client: Client, integration: Integration, settlement_id: str, *,
+                      who: str = "", gateway: QboGateway | None = None) -> VerifyReport:
+    """The verification report of a posted settlement (the Verify page and ``verify`` command).
+
+    The FIFO expectation of the cost of goods sold is the one the preview computed just before the
+    first document was sent (kept in the ``before`` snapshot). A settlement whose checks all pass
+    becomes ``verified``; one that stops passing goes back to ``posted``. Each run is an event.
+
+    Raises:
+        NotReady: nothing of the settlement has been posted yet.
+    """
+    from services.qbo.posting import NotReady
+    from services.storage import documents as documents_repo
+    from services.storage import settlements as settlements_repo
+
+    info = settlements_repo.get_settlement_info(db, integration, settlement_id)
+    docs = documents_repo.load_documents(db, integration, settlement_id)
+    states = store.list_postings(db, client.id, integration.id, settlement_id)
+    if not docs or not any(p.qbo_id for p in states):
+        raise NotReady(f"Settlement {settlement_id} has nothing posted to verify yet: post it first.")
+    gw = gateway or QboGateway.for_client(db, client)
+    scope = store.scope_of(client.id, integration.id, settlement_id)
+    before, _ = store.get_snapshot(db, scope, "before")
+    expected = _money_or_none(before.get("expected_cogs"))
+    report = verify_documents(db, gw, client=client, integration_id=integration.id,
+                              settlement_id=settlement_id, documents=docs, settlement_total=info.total,
+                              tracking=integration.inventory_tracking, expected_cogs=expected)
+    words = "all checks pass" if report.ok else f"{len(report.exceptions)} of {len(report.checks)} checks fail"
+    if report.ok and info.status in (SettlementStatus.POSTED, SettlementStatus.VERIFIED):
+        settlements_repo.set_status(db, integration, settlement_id, SettlementStatus.VERIFIED, who=who,
+                                    event=f"Verified: {words}")
+    elif not report.ok and info.status is SettlementStatus.VERIFIED:
+        settlements_repo.set_status(db, integration, settlement_id, SettlementStatus.POSTED, who=who,
+                                    event=f"Verification: {words}")
+    else:
+        settlements_repo.add_event(db, integration, settlement_id, who=who, what=f"Verification: {words}")
+    return report
