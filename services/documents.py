@@ -825,3 +825,58 @@ def _chunk(lines: list[DocLine]) -> list[list[DocLine]] | None:
         chunks[best].append(ln)
         totals[best] += ln.amount
     return [c for c in chunks if c]
+
+
+# --- JSON (storage, the command line, the preview download) ----------------------------------
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def line_to_json(line: DocLine) -> dict[str, object]:
+    """A line as JSON: money as a two-decimal string, quantity and unit price as exact decimal text."""
+    return {"amount": money_str(line.amount), "description": line.description, "category": line.category.value,
+            "item": None if line.item is None else {"id": line.item.id, "name": line.item.name},
+            "qty": _dec(line.qty), "unit_price": _dec(line.unit_price), "account": line.account,
+            "sku": line.sku, "bundle_sku": line.bundle_sku, "source_rows": list(line.source_rows),
+            "fee_kind": None if line.fee_kind is None else line.fee_kind.value}
+
+
+def line_from_json(data: MappingABC[str, object]) -> DocLine:
+    """The inverse of :func:`line_to_json` (exact)."""
+    item = data.get("item")
+    qty, price, kind = data.get("qty"), data.get("unit_price"), data.get("fee_kind")
+    rows = data.get("source_rows") or []
+    assert isinstance(rows, list)
+    return DocLine(amount=Decimal(str(data["amount"])), description=str(data.get("description", "")),
+                   category=Category(str(data["category"])),
+                   item=ItemRef(str(item["id"]), str(item["name"])) if isinstance(item, dict) else None,
+                   qty=None if qty is None else Decimal(str(qty)),
+                   unit_price=None if price is None else Decimal(str(price)),
+                   account=str(data.get("account", "")), sku=str(data.get("sku", "")),
+                   bundle_sku=str(data.get("bundle_sku", "")), source_rows=tuple(int(n) for n in rows),
+                   fee_kind=None if kind is None else FeeKind(str(kind)))
+
+
+def document_to_json(doc: Document) -> dict[str, object]:
+    """A document as JSON (what ``preview --json`` prints and what storage keeps)."""
+    return {"key": doc.key, "type": doc.type.value, "date": doc.date.isoformat(), "doc_number": doc.doc_number,
+            "total": money_str(doc.total), "account": doc.account, "currency": doc.currency,
+            "private_note": doc.private_note, "notes": list(doc.notes),
+            "lines": [line_to_json(ln) for ln in doc.lines]}
+
+
+def document_from_json(data: MappingABC[str, object]) -> Document:
+    """The inverse of :func:`document_to_json` (the stored total is checked against the lines)."""
+    lines = data.get("lines") or []
+    notes = data.get("notes") or []
+    assert isinstance(lines, list) and isinstance(notes, list)
+    doc = Document(key=str(data["key"]), type=DocType(str(data["type"])),
+                   date=dt.date.fromisoformat(str(data["date"])), doc_number=str(data.get("doc_number", "")),
+                   lines=tuple(line_from_json(ln) for ln in lines), private_note=str(data.get("private_note", "")),
+                   account=str(data.get("account", "")), currency=str(data.get("currency", "USD")),
+                   notes=tuple(str(n) for n in notes))
+    if "total" in data and Decimal(str(data["total"])) != doc.total:
+        raise ValueError(f"document {doc.key}: stored total {data['total']} is not the sum of its lines")
+    return doc

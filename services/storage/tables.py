@@ -3,4 +3,4 @@
 Each area adds its module here once.
 """
 
-from services.storage import clients, db, mappings, postings, settlements  # noqa: F401
+from services.storage import clients, db, documents, mappings, postings, settlements  # noqa: F401
