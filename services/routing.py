@@ -289,7 +289,36 @@ def validate_settings(settings: MappingABC[str, str], *, accounts: Sequence[QboA
     return issues
 
 
+# Example amounts for the settings tab's "where each kind of money goes" table:
+# (label, category, sign of the amount, is a refund, fee kind).
+ROUTE_EXAMPLES: tuple[tuple[str, Category, int, bool, FeeKind | None], ...] = (
+    ("Product sale", Category.PRODUCT_SALE, 1, False, None),
+    ("Product refund", Category.PRODUCT_REFUND, -1, True, None),
+    ("Shipping charged", Category.SHIPPING, 1, False, None),
+    ("Shipping refunded", Category.SHIPPING, -1, True, None),
+    ("Gift wrap", Category.GIFT_WRAP, 1, False, None),
+    ("Promotion", Category.PROMOTION, -1, False, None),
+    ("Sales tax collected", Category.TAX_COLLECTED, 1, False, None),
+    ("Marketplace facilitator tax", Category.TAX_WITHHELD, -1, False, None),
+    *((f"Fee: {k.value}", Category.FEE, -1, False, k) for k in FeeKind),
+    ("Fee refunded", Category.FEE, 1, True, FeeKind.COMMISSION),
+    ("Reimbursement", Category.REIMBURSEMENT, 1, False, None),
+    ("Reserve held", Category.RESERVE, -1, False, None),
+    ("Reserve released", Category.RESERVE, 1, False, None),
+    ("Transfer / card charge", Category.TRANSFER, 1, False, None),
+    ("Unknown amount type", Category.UNCLASSIFIED, 1, False, None),
+)
+
+
 # --- Effects on QBO (through the gateway) ----------------------------------------------------
+
+
+def qbo_lists(db: Database, client: Client) -> tuple[list[QboAccount], list[QboItem]]:
+    """The company's accounts and items (the settings tab offers their names)."""
+    from services.qbo.gateway import QboGateway
+
+    gateway = QboGateway.for_client(db, client)
+    return gateway.list_accounts(), gateway.list_items()
 
 
 @dataclass(frozen=True, slots=True)
