@@ -195,6 +195,16 @@ def test_oauth__expired_access_token_is_refreshed_and_the_rotated_token_stored(
     assert len(intuit.requests) == calls
 
 
+def test_oauth__a_401_mid_run_refreshes_once_and_repeats(db: Database, intuit: FakeIntuit, sandbox: Any) -> None:
+    client = _connect(db, sandbox)
+    gateway = QboGateway.for_client(db, client)
+    gateway.client.session.token = {"access_token": "", "token_type": "Bearer"}  # the sandbox answers 401
+    assert gateway.company_info()["CompanyName"] == "Demo Company"
+    assert intuit.requests[-1] == {"grant_type": "refresh_token", "refresh_token": "rt-1"}
+    assert oauth.load_tokens(db, client).refresh_token == "rt-2"
+    assert gateway.calls == 2
+
+
 def test_oauth__a_refused_refresh_says_reconnect(db: Database, intuit: FakeIntuit, sandbox: Any) -> None:
     client = _connect(db, sandbox)
     oauth.store_tokens(db, client, Tokens("at-old", "rt-revoked", expires_at=0.0, realm_id=sandbox.realm))

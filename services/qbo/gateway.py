@@ -318,7 +318,8 @@ class QboGateway:
 
     def __init__(self, *, api_base: str, realm: str, access_token: str, sandbox: bool,
                  limits: Limits | None = None, retry: RetryPolicy | None = None,
-                 page_size: int = PAGE_SIZE, sleep: Callable[[float], None] = time.sleep) -> None:
+                 page_size: int = PAGE_SIZE, sleep: Callable[[float], None] = time.sleep,
+                 renew_token: Callable[[], str] | None = None) -> None:
         if not realm:
             raise BadInput("The QuickBooks company has no realm id.")
         self.realm_id = realm
@@ -329,6 +330,8 @@ class QboGateway:
         self.page_size = page_size
         self._sleep = sleep
         self._counters = _Counters()
+        self._counter_lock = threading.Lock()
+        self._renew_token = renew_token  # OAuth: a fresh access token when QBO says 401
         self._limiter = RateLimiter.for_company(self.api_base, realm, self.limits)
         client = _Client(company_id=realm, minorversion=MINOR_VERSION, use_decimal=True)
         client.api_url_v3 = self.api_base
@@ -357,6 +360,11 @@ class QboGateway:
         from services.qbo import oauth
 
         token, api_base = oauth.access_token_for(db, client)
+
+        def renew() -> str:
+            return oauth.refresh(db, client, force=True).access_token
+
+        options.setdefault("renew_token", renew)
         return cls(api_base=api_base, realm=client.realm_id, access_token=token,
                    sandbox=api_base.startswith("http://"), **options)
 
@@ -386,9 +394,12 @@ class QboGateway:
         safe = method == "GET" or path.endswith("/query") or bool(params.get("requestid"))
         policy = self.retry
         attempt = 0
+        renewed = False
         while True:
-            self._counters.waited += self._limiter.acquire(batch=is_batch)
-            self._counters.calls += 1
+            waited = self._limiter.acquire(batch=is_batch)
+            with self._counter_lock:
+                self._counters.waited += waited
+                self._counters.calls += 1
             try:
                 response = do()
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -409,6 +420,13 @@ class QboGateway:
                 self._pause(wait, f"HTTP {status} on {path}")
                 attempt += 1
                 continue
+            if status == 401 and self._renew_token is not None and not renewed:
+                # the access token expired during a long run: refresh once (stores the rotated
+                # refresh token) and repeat; QBO did not process the refused request
+                renewed = True
+                token = self._renew_token()
+                self.client.session.token = {"access_token": token, "token_type": "Bearer"}
+                continue
             if status != 200:
                 raise self._http_error(response)
             head = response.content[:40].lstrip()
@@ -417,9 +435,10 @@ class QboGateway:
             return response
 
     def _pause(self, seconds: float, why: str) -> None:
-        self._counters.retries += 1
-        self._counters.waited += seconds
-        self._counters.log.append(f"retry after {seconds:.2f}s: {why}")
+        with self._counter_lock:
+            self._counters.retries += 1
+            self._counters.waited += seconds
+            self._counters.log.append(f"retry after {seconds:.2f}s: {why}")
         self._sleep(seconds)
 
     def _http_error(self, response: requests.Response) -> QboError:
