@@ -33,10 +33,10 @@ def detect_format(data: bytes) -> str | None:
     return None if module is None else str(module.FORMAT)
 
 
-def _refusal(name: str, data: bytes) -> ParseResult | None:
-    if len(data) > MAX_BYTES:
+def _refusal(name: str, data: bytes, max_bytes: int) -> ParseResult | None:
+    if len(data) > max_bytes:
         mb = len(data) / 1_000_000
-        return ParseResult(None, (error(f"the file is {mb:,.0f} MB, more than the {MAX_BYTES // 1_000_000} MB "
+        return ParseResult(None, (error(f"the file is {mb:,.1f} MB, more than the {max_bytes / 1_000_000:,.1f} MB "
                                         "a settlement report can be; is it the right file?", name,
                                         code="too_large"),))
     if not data[:4096].strip() and not data.strip():
@@ -77,23 +77,38 @@ def parse_file(name: str, data: bytes) -> ParseResult:
     return ParseResult(first.settlement, (*first.issues, note))
 
 
-def parse_upload(files: Sequence[tuple[str, bytes]]) -> list[ParseResult]:
+def _utf16_to_utf8(data: bytes) -> bytes | None:
+    """Some exports (spreadsheet "Unicode text") are UTF-16 with a BOM: read them as UTF-8."""
+    try:
+        return data.decode("utf-16").encode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def parse_upload(files: Sequence[tuple[str, bytes]], *, max_bytes: int = MAX_BYTES) -> list[ParseResult]:
     """Parse what a user uploaded at once: one result per settlement found.
 
     Each file's format is detected from its bytes. Companion files (a Shopify orders export next
     to a Shopify payout transactions export; an Etsy sold-order-items export next to an Etsy
     statement) are joined to the report they complete and give no result of their own. A file
-    that cannot be used gives ``ParseResult(None, (error naming the file,))``. Never raises for
-    bad data.
+    that cannot be used gives ``ParseResult(None, (error naming the file,))``; so does a file
+    larger than ``max_bytes``. Never raises for bad data.
     """
     results: list[ParseResult] = []
     primaries: list[tuple[ModuleType, str, bytes]] = []
     companions: dict[str, list[tuple[str, bytes, ModuleType]]] = {}
     for name, data in files:
-        refusal = _refusal(name, data)
+        refusal = _refusal(name, data, max_bytes)
         if refusal is not None:
             results.append(refusal)
             continue
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            utf8 = _utf16_to_utf8(data)
+            if utf8 is None:
+                results.append(ParseResult(None, (error("the file starts like UTF-16 text but is not valid UTF-16 "
+                                                        "(is it damaged?)", name, code="bad_encoding"),)))
+                continue
+            data = utf8
         module = detect(data[:HEAD_BYTES])
         if module is None:
             results.append(ParseResult(None, (error(sniff(data), name, code="unknown_format"),)))

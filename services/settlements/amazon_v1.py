@@ -146,7 +146,7 @@ def _fold_quantities(rows: list[SettlementRow], quantities: dict[tuple[str, str]
     out = []
     for r in rows:
         q = quantities.get((r.order_id, r.order_item))
-        if q is not None and r.category in (Category.PRODUCT_SALE, Category.PRODUCT_REFUND) and r.quantity is None:
+        if q is not None and r.category is Category.PRODUCT_SALE and not r.is_refund and r.quantity is None:
             r = replace(r, quantity=q[0])
         out.append(r)
     return out

@@ -13,6 +13,7 @@ from services.settlements import (
     amazon_unified,
     amazon_v1,
     amazon_v2,
+    ebay,
     etsy_items,
     etsy_statement,
     shopify_orders,
@@ -24,7 +25,7 @@ from services.settlements.common import first_lines
 HEAD_BYTES = 64 * 1024
 
 PARSERS: tuple[ModuleType, ...] = (amazon_v2, amazon_v1, amazon_unified, walmart, shopify_payouts,
-                                   shopify_orders, etsy_statement, etsy_items)
+                                   shopify_orders, etsy_statement, etsy_items, ebay)
 
 
 def detect(head: bytes) -> ModuleType | None:

@@ -20,14 +20,16 @@ def category_key(row: SettlementRow) -> str:
 def refund_quantities(settlement: Settlement) -> dict[int, int]:
     """Units refunded per product-refund row (by index in ``settlement.rows``).
 
-    Amazon leaves a refund's quantity blank; it is taken from the original order item
-    (``order_item``) when the sale is in the same settlement, else counted as one unit. The
-    document engine makes the final call (it also knows earlier settlements).
+    Amazon leaves a refund's quantity blank. When the original sale of the order item is in the
+    same settlement, the units are the refunded amount over the sale's unit price (rounded, at
+    least one, at most the units sold); otherwise one unit per refunded order item. The document
+    engine makes the final call (it also knows earlier settlements).
     """
-    sold_by_item: dict[tuple[str, str], int] = {}
+    sold: dict[tuple[str, str], tuple[int, Decimal]] = {}
     for r in settlement.rows:
         if r.category is Category.PRODUCT_SALE and r.order_item and r.quantity:
-            sold_by_item[(r.order_id, r.order_item)] = r.quantity
+            qty, amount = sold.get((r.order_id, r.order_item), (0, ZERO))
+            sold[(r.order_id, r.order_item)] = (qty + r.quantity, amount + r.amount)
     out: dict[int, int] = {}
     seen: set[tuple[str, str, str]] = set()
     for i, r in enumerate(settlement.rows):
@@ -37,10 +39,15 @@ def refund_quantities(settlement: Settlement) -> dict[int, int]:
             out[i] = abs(r.quantity)
             continue
         key = (r.order_id, r.order_item or str(r.source_row), r.sku)
-        if key in seen:  # one refunded unit count per refunded order item
+        if key in seen:  # one count per refunded order item
             continue
         seen.add(key)
-        out[i] = sold_by_item.get((r.order_id, r.order_item), 1)
+        qty, amount = sold.get((r.order_id, r.order_item), (0, ZERO))
+        if qty and amount:
+            units = int((abs(r.amount) * qty / amount).to_integral_value())
+            out[i] = min(max(units, 1), qty)
+        else:
+            out[i] = 1
     return out
 
 
