@@ -1,8 +1,22 @@
-"""Settings And Mappings page (being built)."""
+"""Settings and Mappings: per integration, its settings and the mapping of its channel products."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-st.title("Settings And Mappings")
-st.info("This page is being built.")
+from components import integration_settings, mapping_grid, state
+
+st.title("Settings and Mappings")
+client = state.current_client()
+integration = state.current_integration()
+if client is None or integration is None:
+    st.info("Choose a client and an integration in the sidebar (add them on the Connections page).")
+    st.stop()
+assert client is not None and integration is not None
+st.caption(f"{client.name} · {integration.name} ({integration.channel.value})")
+
+settings_tab, mappings_tab = st.tabs(["Settings", "Mappings"])
+with settings_tab:
+    integration_settings.render(client, integration)
+with mappings_tab:
+    mapping_grid.render(state.database(), client, integration)

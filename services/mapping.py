@@ -184,9 +184,9 @@ def mapping_status(mapping: Mapping | None, index: ItemIndex) -> tuple[MappingSt
 def _problem(ref: ItemRef, by_id: dict[str, QboItem]) -> str:
     item = by_id.get(ref.id)
     if item is None:
-        return f"{ref.name} was deleted in QuickBooks"
-    if not item.active:
-        return f"{item.name} was made inactive in QuickBooks"
+        return f"{ref.name} no longer exists in QuickBooks"
+    if not item.active:  # QBO "deletes" an item by making it inactive (and renames it "... (deleted)")
+        return f"{ref.name} was deleted (made inactive) in QuickBooks"
     if item.type != INVENTORY:
         return f"{item.name} is not an inventory item"
     return ""
@@ -292,15 +292,17 @@ def grid_frame(rows: Sequence[Row], index: ItemIndex) -> pd.DataFrame:
         statuses.append(f"{status.value}: {why}" if why else status.value)
         sold.append(r.units_sold)
         first.append(r.first_date)
+    # fixed dtypes, whatever the values: the data editor keys its edit state on the frame's schema,
+    # and an all-empty column would otherwise change type (and drop unsaved edits) on the next save
     return pd.DataFrame({
-        COL_SKU: pd.Series(skus, dtype="object"),
-        COL_TITLE: pd.Series(titles, dtype="object"),
-        COL_TYPE: pd.Series(types, dtype="object"),
-        COL_ITEM: pd.Series(items, dtype="object"),
-        COL_COMPONENTS: pd.Series(comps, dtype="object"),
-        COL_STATUS: pd.Series(statuses, dtype="object"),
+        COL_SKU: pd.Series(skus, dtype="string"),
+        COL_TITLE: pd.Series(titles, dtype="string"),
+        COL_TYPE: pd.Series(types, dtype="string"),
+        COL_ITEM: pd.Series(items, dtype="string"),
+        COL_COMPONENTS: pd.Series(comps, dtype="string"),
+        COL_STATUS: pd.Series(statuses, dtype="string"),
         COL_SOLD: pd.Series(sold, dtype="int64"),
-        COL_FIRST: pd.Series(first, dtype="object"),
+        COL_FIRST: pd.to_datetime(pd.Series(first, dtype="object")).astype("datetime64[ns]"),
     })
 
 
@@ -541,3 +543,146 @@ def with_title(mapping: Mapping | None, title: str) -> Mapping | None:
     if mapping is None or not title or mapping.title == title:
         return mapping
     return replace(mapping, title=title)
+
+
+# --- the bundle editor's rows -------------------------------------------------------------------
+
+COL_B_ITEM = "Bundle Item"
+COL_B_QTY = "Quantity per bundle"
+COL_B_PCT = "Percentage of sales price"
+BUNDLE_COLUMNS = (COL_B_ITEM, COL_B_QTY, COL_B_PCT)
+
+
+def bundle_frame(components: Sequence[BundleComponent], index: ItemIndex) -> pd.DataFrame:
+    """The bundle editor's frame; quantities and percentages are text so they stay exact decimals."""
+    by_id = index.by_id
+    return pd.DataFrame({
+        COL_B_ITEM: pd.Series([current_name(c.item, by_id) for c in components], dtype="object"),
+        COL_B_QTY: pd.Series([f"{c.qty:f}" for c in components], dtype="object"),
+        COL_B_PCT: pd.Series([f"{c.percent:f}" for c in components], dtype="object"),
+    })
+
+
+def frame_to_components(frame: pd.DataFrame, index: ItemIndex, *, sku: str = "",
+                        old: Mapping | None = None) -> tuple[list[BundleComponent], list[Issue]]:
+    """The bundle editor's rows as components, with every problem (row numbers from 1).
+
+    Blank rows are skipped. The bundle-level checks (sum exactly 100, no duplicate item) are
+    :func:`services.bundles.validate_bundle`'s and are included.
+    """
+    comps: list[BundleComponent] = []
+    issues: list[Issue] = []
+    rows = list(zip(frame[COL_B_ITEM], frame[COL_B_QTY], frame[COL_B_PCT], strict=True)) if len(frame) else []
+    for n, (name_v, qty_v, pct_v) in enumerate(rows, start=1):
+        name, qty_t, pct_t = _cell(name_v), _cell(qty_v), _cell(pct_v)
+        if not (name or qty_t or pct_t):
+            continue
+        ok = True
+        ref: ItemRef | None = None
+        if not name:
+            issues.append(error(f"Row {n}: choose a Bundle Item.", row=n, code="no_item"))
+            ok = False
+        else:
+            item = index.find(name)
+            if item is not None:
+                ref = item.ref
+            elif old is not None:
+                ref = next((c.item for c in old.components if name in (c.item.name, current_name(c.item, index.by_id))),
+                           None)
+            if ref is None:
+                issues.append(error(f"Row {n}: {name!r} is not an active QBO inventory item.", row=n,
+                                    code="unknown_item"))
+                ok = False
+        qty = exact_decimal(qty_t)
+        if qty is None or qty <= 0:
+            issues.append(error(f"Row {n}: the Quantity per bundle must be a positive number, not "
+                                f"{qty_t or 'blank'!r}.", row=n, code="bad_qty"))
+            ok = False
+        pct = exact_decimal(pct_t)
+        if pct is None or pct < 0:
+            issues.append(error(f"Row {n}: the Percentage of sales price must be a number from 0 to 100, not "
+                                f"{pct_t or 'blank'!r}.", row=n, code="bad_percent"))
+            ok = False
+        if ok:
+            assert ref is not None and qty is not None and pct is not None
+            comps.append(BundleComponent(ref, qty, pct))
+    if not issues:
+        issues.extend(validate_bundle(comps, sku=sku))
+    return comps, issues
+
+
+def running_percent(frame: pd.DataFrame) -> Decimal:
+    """The sum of the readable percentages in the bundle editor (shown as the user types)."""
+    total = Decimal(0)
+    for v in frame[COL_B_PCT] if len(frame) else ():
+        d = exact_decimal(_cell(v))
+        if d is not None:
+            total += d
+    return total
+
+
+# --- the item-creation rows ----------------------------------------------------------------------
+
+COL_C_SKU = "Channel SKU"
+COL_C_NAME = "Name"
+COL_C_ITEM_SKU = "SKU"
+COL_C_QTY = "Initial quantity on hand"
+COL_C_AS_OF = "As of"
+COL_C_COST = "Unit cost"
+COL_C_FIRST = "First sale"
+NAME_MAX = 100  # QBO's limit on an item name
+
+
+def create_frame(rows: Sequence[Row], today: dt.date | None = None) -> pd.DataFrame:
+    """Proposed new items for unmapped rows: name from the title, SKU as in the channel, the "As of"
+    date the day before the first sale."""
+    names = []
+    for r in rows:
+        base = (r.title or r.sku).replace(":", " ").strip()
+        names.append(" ".join(base.split())[:NAME_MAX])
+    return pd.DataFrame({
+        COL_C_SKU: pd.Series([r.sku for r in rows], dtype="object"),
+        COL_C_NAME: pd.Series(names, dtype="object"),
+        COL_C_ITEM_SKU: pd.Series([r.sku[:100] for r in rows], dtype="object"),
+        COL_C_QTY: pd.Series(["0" for _ in rows], dtype="object"),
+        COL_C_AS_OF: pd.Series([propose_as_of(r.first_date, today) for r in rows], dtype="object"),
+        COL_C_COST: pd.Series(["0.00" for _ in rows], dtype="object"),
+        COL_C_FIRST: pd.Series([r.first_date for r in rows], dtype="object"),
+    })
+
+
+def frame_to_new_items(frame: pd.DataFrame, *, income_account: str, expense_account: str,
+                       asset_account: str) -> tuple[list[NewItem], list[Issue]]:
+    """The item-creation rows as :class:`NewItem` records (quantities and costs exact), plus issues."""
+    out: list[NewItem] = []
+    issues: list[Issue] = []
+    for n, rec in enumerate(frame.to_dict("records"), start=1):
+        sku = _cell(rec.get(COL_C_SKU))
+        label = f"Row {n} (SKU {sku})"
+        qty = exact_decimal(_cell(rec.get(COL_C_QTY)) or "0")
+        cost = exact_decimal(_cell(rec.get(COL_C_COST)) or "0")
+        as_of = rec.get(COL_C_AS_OF)
+        if isinstance(as_of, pd.Timestamp):
+            as_of = as_of.date()
+        if isinstance(as_of, str):
+            try:
+                as_of = dt.date.fromisoformat(as_of.strip())
+            except ValueError:
+                as_of = None
+        ok = True
+        if qty is None:
+            issues.append(error(f"{label}: the initial quantity on hand must be a number.", row=n, code="bad_qty"))
+            ok = False
+        if cost is None:
+            issues.append(error(f"{label}: the unit cost must be an amount.", row=n, code="bad_cost"))
+            ok = False
+        if not isinstance(as_of, dt.date):
+            issues.append(error(f"{label}: an As of date is required.", row=n, code="no_as_of"))
+            ok = False
+        if ok:
+            assert qty is not None and cost is not None and isinstance(as_of, dt.date)
+            out.append(NewItem(name=_cell(rec.get(COL_C_NAME)), sku=_cell(rec.get(COL_C_ITEM_SKU)),
+                               qty_on_hand=qty, as_of=as_of, unit_cost=cost, map_sku=sku,
+                               income_account=income_account, expense_account=expense_account,
+                               asset_account=asset_account))
+    return out, issues

@@ -1,0 +1,302 @@
+"""The Mappings tab through AppTest, against a real SQLite file and the local QBO sandbox."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from services.records import BundleComponent, Integration, ItemRef, Mapping, MappingType
+from services.storage import Database, open_database
+from services.storage import clients as repo
+from services.storage.mappings import list_history, load_mappings, mapping_version, save_mappings
+from tests.mapping_setup import make_world
+
+D = Decimal
+MUG_W, MUG_B, TOTE = "Ceramic Mug 11oz White", "Ceramic Mug 11oz Black", "Cotton Tote Bag Natural"
+
+
+@pytest.fixture
+def world(tmp_path: Path, sandbox: Any) -> Database:
+    db = open_database(f"sqlite:///{tmp_path / 'settlebridge.sqlite3'}")
+    make_world(db, sandbox)
+    yield db
+    db.engine.dispose()
+
+
+def integ(db: Database) -> Integration:
+    return repo.get_integration(db, repo.get_client(db, "Acme"), "Amazon US")
+
+
+def app(db: Database) -> AppTest:
+    at = AppTest.from_file("apps/mapping_tab.py", default_timeout=60)
+    at.session_state["db_url"] = db.url
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, at.exception
+    return at
+
+
+def grid(at: AppTest) -> Any:
+    return next(e for e in at.data_editor if e.key and e.key.startswith("map_grid_"))
+
+
+def edit_grid(at: AppTest, sku: str, cells: dict[str, object]) -> AppTest:
+    g = grid(at)
+    row = list(g.value["SKU"]).index(sku)
+    at.session_state[g.key] = {"edited_rows": {row: cells}, "added_rows": [], "deleted_rows": []}
+    return ok(at.run())
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in (at.success, at.error, at.warning, at.info, at.caption, at.markdown) for e in kind]
+    return "\n".join(str(p) for p in parts)
+
+
+def tables(at: AppTest) -> str:
+    return "\n".join(str(d.value.to_dict("records")) for d in at.dataframe)
+
+
+def bundle_editor(at: AppTest, sku: str) -> Any:
+    return next(e for e in at.data_editor if e.key and e.key.startswith("map_bundle_editor_") and f"_{sku}_" in e.key)
+
+
+def test_tab__lists_every_channel_product_with_its_status(world: Database) -> None:
+    at = app(world)
+    frame = grid(at).value
+    assert list(frame.columns) == ["SKU", "Title", "Type", "QBO Item", "Components", "Status", "Units sold",
+                                   "First sale"]
+    assert sorted(frame["SKU"]) == sorted(['=HYPERLINK("x")', "GIFT-SET-1", "MUG-11OZ-WHT", "NEW-THING",
+                                           "ceramic mug 11oz black "])
+    assert set(frame["Status"]) == {"not mapped"}
+    assert [m.value for m in at.metric] == ["5", "0", "5", "0"]
+    assert at.button(key="map_save").disabled
+
+
+def test_grid__edit_then_save_writes_mapping_and_history(world: Database) -> None:
+    at = edit_grid(app(world), "NEW-THING", {"QBO Item": "Gel Pen Set 6"})
+    assert "1 unsaved change(s)" in texts(at)
+    ok(at.button(key="map_save").click().run())
+    assert "Saved 1 mapping change(s)." in texts(at)
+    m = load_mappings(world, integ(world))["NEW-THING"]
+    assert (m.type, m.item.name if m.item else None) == (MappingType.ITEM, "Gel Pen Set 6")
+    (h,) = list_history(world, integ(world))
+    assert (h.sku, h.before, h.after["item"]["name"]) == ("NEW-THING", None, "Gel Pen Set 6")
+    frame = grid(at).value
+    assert frame.loc[frame["SKU"] == "NEW-THING", "Status"].item() == "mapped"
+
+
+def test_grid__unknown_item_is_refused(world: Database) -> None:
+    at = edit_grid(app(world), "NEW-THING", {"QBO Item": "Shipping"})  # a service, not inventory
+    assert "'Shipping' is not an active QBO inventory item" in tables(at)
+    assert at.button(key="map_save").disabled
+    assert load_mappings(world, integ(world)) == {}
+
+
+def test_grid__filter_to_unmapped_and_search_keep_edits(world: Database) -> None:
+    at = edit_grid(app(world), "NEW-THING", {"QBO Item": "Gel Pen Set 6"})
+    at.toggle(key="map_unmapped").set_value(True)
+    ok(at.run())
+    # the unsaved edit counts as mapped, so the row leaves the unmapped view, and stays pending
+    assert "NEW-THING" not in list(grid(at).value["SKU"]) and "1 unsaved change(s)" in texts(at)
+    at.text_input(key="map_search").input("mug")
+    ok(at.run())
+    assert sorted(grid(at).value["SKU"]) == ["GIFT-SET-1", "MUG-11OZ-WHT", "ceramic mug 11oz black "]
+    ok(at.button(key="map_save").click().run())
+    assert set(load_mappings(world, integ(world))) == {"NEW-THING"}
+
+
+def test_convert_to_bundle__editor_refuses_99_99_then_saves_100(world: Database) -> None:
+    at = edit_grid(app(world), "GIFT-SET-1", {"QBO Item": MUG_W})
+    ok(at.button(key="map_save").click().run())
+    at.selectbox(key="map_row").set_value("GIFT-SET-1")
+    ok(at.run())
+    ok(at.button(key="map_to_bundle").click().run())
+    scope = str(integ(world).id)
+    ed = bundle_editor(at, "GIFT-SET-1")
+    assert ed.value.to_dict("records") == [{"Bundle Item": MUG_W, "Quantity per bundle": "1",
+                                            "Percentage of sales price": "100"}]
+    assert "Sum of percentages: **100 %**" in texts(at)
+    # edit: the mug becomes 2 per bundle at 60.01 %, add a tote at 39.98 % → 99.99 %
+    at.session_state[ed.key] = {
+        "edited_rows": {0: {"Quantity per bundle": "2", "Percentage of sales price": "60.01"}},
+        "added_rows": [{"Bundle Item": TOTE, "Quantity per bundle": "1", "Percentage of sales price": "39.98"}],
+        "deleted_rows": []}
+    ok(at.run())
+    assert "99.99 %" in texts(at) and "must be exactly 100" in texts(at)
+    ok(at.button(key=f"map_bundle_save_{scope}_GIFT-SET-1").click().run())
+    assert "The bundle was not saved." in texts(at)
+    assert "99.99" in tables(at)
+    assert load_mappings(world, integ(world))["GIFT-SET-1"].type is MappingType.ITEM
+    # fix it to exactly 100
+    ed = bundle_editor(at, "GIFT-SET-1")
+    at.session_state[ed.key] = {
+        "edited_rows": {0: {"Quantity per bundle": "2", "Percentage of sales price": "60.02"}},
+        "added_rows": [{"Bundle Item": TOTE, "Quantity per bundle": "1", "Percentage of sales price": "39.98"}],
+        "deleted_rows": []}
+    ok(at.run())
+    ok(at.button(key=f"map_bundle_save_{scope}_GIFT-SET-1").click().run())
+    m = load_mappings(world, integ(world))["GIFT-SET-1"]
+    assert m.type is MappingType.BUNDLE
+    assert [(c.item.name, c.qty, c.percent) for c in m.components] == [(MUG_W, D(2), D("60.02")),
+                                                                       (TOTE, D(1), D("39.98"))]
+    assert "Saved bundle GIFT-SET-1." in texts(at)
+
+
+def _bundle(db: Database, sku: str, *parts: tuple[str, str, str]) -> None:
+    from services.qbo.gateway import QboGateway
+
+    client = repo.get_client(db, "Acme")
+    items = {i.name: i for i in QboGateway.for_client(db, client).list_items()}
+    m = Mapping(sku, MappingType.BUNDLE, None,
+                tuple(BundleComponent(items[n].ref, D(q), D(p)) for n, q, p in parts))
+    save_mappings(db, integ(db), {sku: m}, who="test", expected_version=mapping_version(db, integ(db)))
+
+
+def test_bundle_editor__suggest_split_by_cost_and_delete_row(world: Database) -> None:
+    _bundle(world, "GIFT-SET-1", (MUG_W, "2", "50"), (TOTE, "1", "30"), ("Gel Pen Set 6", "1", "20"))
+    at = app(world)
+    at.selectbox(key="map_row").set_value("GIFT-SET-1")
+    ok(at.run())
+    scope = str(integ(world).id)
+    ed = bundle_editor(at, "GIFT-SET-1")
+    at.session_state[ed.key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [2]}
+    ok(at.run())
+    assert "80 %" in texts(at)
+    ok(at.button(key=f"map_bundle_suggest_cost_{scope}_GIFT-SET-1").click().run())
+    rows = bundle_editor(at, "GIFT-SET-1").value.to_dict("records")
+    # demo unit costs: mug 4.10 × 2 = 8.20, tote 3.20 × 1 → 71.93 % and 28.07 %
+    assert [(r["Bundle Item"], r["Percentage of sales price"]) for r in rows] == [(MUG_W, "71.93"), (TOTE, "28.07")]
+    assert "Sum of percentages: **100 %**" in texts(at)
+    ok(at.button(key=f"map_bundle_save_{scope}_GIFT-SET-1").click().run())
+    m = load_mappings(world, integ(world))["GIFT-SET-1"]
+    assert [c.percent for c in m.components] == [D("71.93"), D("28.07")]
+
+
+def test_convert_to_inventory_item__keeps_first_component(world: Database) -> None:
+    _bundle(world, "GIFT-SET-1", (TOTE, "1", "70"), (MUG_W, "2", "30"))
+    at = app(world)
+    at.selectbox(key="map_row").set_value("GIFT-SET-1")
+    ok(at.run())
+    assert at.button(key="map_to_bundle").disabled
+    ok(at.button(key="map_to_item").click().run())
+    frame = grid(at).value
+    row = frame[frame["SKU"] == "GIFT-SET-1"].iloc[0]
+    assert (row["Type"], row["QBO Item"]) == ("Inventory item", TOTE)
+    ok(at.button(key="map_save").click().run())
+    m = load_mappings(world, integ(world))["GIFT-SET-1"]
+    assert (m.type, m.item.name if m.item else None) == (MappingType.ITEM, TOTE)
+
+
+def test_suggest_mappings__same_sku_or_name_after_confirmation(world: Database) -> None:
+    at = app(world)
+    ok(at.button(key="map_suggest").click().run())
+    sugg = next(e for e in at.data_editor if e.key and e.key.startswith("map_suggest_editor_"))
+    rows = sugg.value.to_dict("records")
+    assert sorted((r["SKU"], r["QBO Item"], r["Matched on"]) for r in rows) == [
+        ("MUG-11OZ-WHT", MUG_W, "Sku"), ("ceramic mug 11oz black ", MUG_B, "Name")]
+    assert load_mappings(world, integ(world)) == {}  # nothing until confirmed and saved
+    row = [r["SKU"] for r in rows].index("ceramic mug 11oz black ")
+    at.session_state[sugg.key] = {"edited_rows": {row: {"Accept": False}}, "added_rows": [], "deleted_rows": []}
+    ok(at.run())
+    ok(at.button(key="map_suggest_apply").click().run())
+    ok(at.button(key="map_save").click().run())
+    saved = load_mappings(world, integ(world))
+    assert list(saved) == ["MUG-11OZ-WHT"] and saved["MUG-11OZ-WHT"].item.name == MUG_W  # type: ignore[union-attr]
+
+
+def test_concurrent_save__refused_then_applied_over_theirs(world: Database) -> None:
+    at = edit_grid(app(world), "NEW-THING", {"QBO Item": "Gel Pen Set 6"})
+    # meanwhile a colleague maps another SKU
+    save_mappings(world, integ(world), {"GIFT-SET-1": Mapping("GIFT-SET-1", MappingType.ITEM, ItemRef("9", "x"))},
+                  who="colleague", expected_version=0)
+    ok(at.button(key="map_save").click().run())
+    assert "Someone else saved" in texts(at)
+    assert "NEW-THING" not in load_mappings(world, integ(world))
+    ok(at.button(key="map_rebase").click().run())
+    ok(at.button(key="map_save").click().run())
+    saved = load_mappings(world, integ(world))
+    assert set(saved) == {"NEW-THING", "GIFT-SET-1"}
+    assert [h.who for h in list_history(world, integ(world))] == ["app", "colleague"]
+
+
+def test_invalid_status_when_item_made_inactive(world: Database, qb_client: Any) -> None:
+    from quickbooks.objects.item import Item
+
+    at = edit_grid(app(world), "NEW-THING", {"QBO Item": "Gel Pen Set 6"})
+    ok(at.button(key="map_save").click().run())
+    (item,) = Item.filter(Name="Gel Pen Set 6", qb=qb_client)
+    item.Active = False
+    item.save(qb=qb_client)
+    ok(at.button(key="map_refresh").click().run())
+    frame = grid(at).value
+    status = frame.loc[frame["SKU"] == "NEW-THING", "Status"].item()
+    assert status == "invalid: Gel Pen Set 6 was deleted (made inactive) in QuickBooks"
+    assert [m.value for m in at.metric] == ["5", "0", "4", "1"]
+
+
+def test_create_items__one_new_item_mapped_and_visible_in_qbo(world: Database, qb_client: Any) -> None:
+    from quickbooks.objects.item import Item
+
+    at = app(world)
+    at.multiselect(key="map_create_skus").set_value(["NEW-THING"])
+    ok(at.run())
+    editor = next(e for e in at.data_editor if e.key and e.key.startswith("map_create_editor_"))
+    row = editor.value.to_dict("records")[0]
+    assert (row["Name"], row["SKU"], str(row["As of"])[:10]) == ("Something QBO does not have", "NEW-THING",
+                                                                 "2026-03-08")
+    at.session_state[editor.key] = {"edited_rows": {0: {"Initial quantity on hand": "12", "Unit cost": "2.35"}},
+                                    "added_rows": [], "deleted_rows": []}
+    ok(at.run())
+    ok(at.button(key="map_create_go").click().run())
+    assert "Created 1 item(s) in QuickBooks and mapped them: Something QBO does not have." in texts(at)
+    (item,) = Item.filter(Name="Something QBO does not have", qb=qb_client)
+    assert (item.Type, item.QtyOnHand, str(item.PurchaseCost), item.InvStartDate) == \
+        ("Inventory", 12, "2.35", "2026-03-08")
+    m = load_mappings(world, integ(world))["NEW-THING"]
+    assert m.item is not None and m.item.id == str(item.Id)
+    frame = grid(at).value
+    assert frame.loc[frame["SKU"] == "NEW-THING", "Status"].item() == "mapped"
+
+
+def test_create_items__as_of_on_or_after_first_sale_is_refused(world: Database, qb_client: Any) -> None:
+    from quickbooks.objects.item import Item
+
+    at = app(world)
+    at.multiselect(key="map_create_skus").set_value(["NEW-THING", "GIFT-SET-1"])
+    ok(at.run())
+    editor = next(e for e in at.data_editor if e.key and e.key.startswith("map_create_editor_"))
+    at.session_state[editor.key] = {"edited_rows": {0: {"As of": "2026-03-09"}, 1: {"Name": "Gel Pen Set 6"}},
+                                    "added_rows": [], "deleted_rows": []}
+    ok(at.run())
+    before = len(Item.all(qb=qb_client, max_results=1000))
+    ok(at.button(key="map_create_go").click().run())
+    problems = tables(at)
+    assert "No item was created." in texts(at)
+    assert "must be before the earliest sale" in problems and "already has an item" in problems
+    assert len(Item.all(qb=qb_client, max_results=1000)) == before
+    assert load_mappings(world, integ(world)) == {}
+
+
+def test_page__settings_and_mappings_tabs(world: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page itself, from app.py: both tabs render for the chosen client and integration."""
+    monkeypatch.setenv("DATABASE_URL", world.url)
+    import streamlit as st
+
+    st.cache_resource.clear()
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.session_state["client_name"] = "Acme"
+    at.session_state["integration_name"] = "Amazon US"
+    at.run()
+    at.switch_page("pages/settings_and_mappings.py").run()
+    assert not at.exception, at.exception
+    assert [t.label for t in at.tabs] == ["Settings", "Mappings"]
+    assert any(e.key and e.key.startswith("map_grid_") for e in at.data_editor)
+    st.cache_resource.clear()
