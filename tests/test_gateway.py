@@ -85,6 +85,14 @@ def test_gateway__numbers_are_decimal_and_items_typed(sandbox: Any) -> None:
     assert any(a.account_type == "Cost of Goods Sold" for a in accounts)
 
 
+def test_gateway__report_with_date_parameters(sandbox: Any) -> None:
+    g = gateway(sandbox)
+    report = g.report("BalanceSheet", start_date="2026-01-01", end_date="2026-12-31")
+    assert report["Header"]["ReportName"] == "BalanceSheet"
+    assert report["Header"]["EndPeriod"] == "2026-12-31"
+    assert report["Rows"]["Row"]
+
+
 def test_gateway__company_info_and_preferences(sandbox: Any) -> None:
     g = gateway(sandbox)
     assert g.company_info()["CompanyName"] == "Demo Company"
