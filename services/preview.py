@@ -315,7 +315,7 @@ def margins(documents: Sequence[Document], costs: Sequence[LineCost]) -> list[Ma
             c = cost_of.get((d.key, i))
             kind = "bundle" if ln.bundle_sku else ("item" if c is not None else "product")
             sku = ln.bundle_sku or ln.sku or "(no SKU)"
-            a = acc.setdefault((sku, kind), [ZERO, ZERO, ZERO, ZERO, True])
+            a = acc.setdefault((sku, kind), [ZERO, ZERO, Decimal(0), Decimal(0), True])
             a[0] += sign * ln.amount
             if c is not None:
                 a[1] += sign * c.cost
