@@ -305,7 +305,7 @@ def _parse(name: str, data: bytes) -> ParseResult:
         "order_id": cols["order-id"].text(rows_idx),
         "order_item": cols["order-item-code"].text(rows_idx),
         "sku": cols["sku"].text(rows_idx),
-        "quantity": cols["quantity-purchased"].take(quantity_by_value, rows_idx),
+        "quantity": _quantities(cols["quantity-purchased"], quantity_by_value, rows_idx, cats, inverse),
         "fee_kind": spread(kinds),
         "is_refund": spread(refunds),
         "raw_type": spread(raws),
@@ -347,6 +347,20 @@ def _parse(name: str, data: bytes) -> ParseResult:
         source_files=(name,),
     )
     return ParseResult(settlement, tuple(issues))
+
+
+_UNIT_CATEGORIES = (Category.PRODUCT_SALE, Category.PRODUCT_REFUND, Category.REIMBURSEMENT)
+
+
+def _quantities(col: _Col, by_value: list[int | None], rows_idx: np.ndarray, cats: list[Any],
+                inverse: np.ndarray) -> list[Any]:
+    """quantity-purchased, kept on the rows that move units (V2 repeats it on every fee line)."""
+    arr = np.empty(len(by_value), dtype=object)
+    arr[:] = by_value
+    per_row = arr[col.idx[rows_idx]]
+    keeps = np.asarray([c in _UNIT_CATEGORIES for c in cats], dtype=bool)[inverse]
+    per_row[~keeps] = None
+    return per_row.tolist()  # type: ignore[no-any-return]
 
 
 def _source_rows(lines: np.ndarray, rows_idx: np.ndarray) -> Any:

@@ -22,6 +22,7 @@ whole file; the settlement id is ``ebay-<first>-<last date>``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from services.records import Category, Channel, FeeKind, Issue, ParseResult, SettlementRow, error
@@ -88,6 +89,14 @@ def parse(name: str, data: bytes) -> ParseResult:
         return fail(name, exc.message, exc.row)
 
 
+def _no_dashes(get: Callable[[list[str]], str]) -> Callable[[list[str]], str]:
+    """eBay writes ``--`` for an empty cell."""
+    def cell(rec: list[str]) -> str:
+        value = get(rec)
+        return "" if value == "--" else value
+    return cell
+
+
 def _other_fee(description: str) -> tuple[Category, FeeKind | None, bool]:
     d = description.lower()
     if "promoted" in d or "advertis" in d or "ad fee" in d:
@@ -102,7 +111,7 @@ def _other_fee(description: str) -> tuple[Category, FeeKind | None, bool]:
 def _parse(name: str, data: bytes) -> ParseResult:
     text, _ = decode(data)
     table = find_table(text, ",", REQUIRED, within=20)
-    g = {c: table.getter(c) for c in COLUMNS}
+    g = {c: _no_dashes(table.getter(c)) for c in COLUMNS}
     issues: list[Issue] = []
     rows: list[SettlementRow] = []
     payouts = []
