@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -28,6 +30,7 @@ BY_LOWER = {n.lower(): n for n in ENTITY_NAMES}
 LIST_ENTITIES = frozenset({"Account", "Item", "Vendor", "Customer"})
 TRANSACTIONS = frozenset({"Bill", "Purchase", "SalesReceipt", "RefundReceipt", "Deposit"})
 SINGLETONS = frozenset({"CompanyInfo", "Preferences"})
+SALES_FORMS = ("SalesReceipt", "RefundReceipt")
 PRIVATE = "_sb"  # key of the sandbox's own bookkeeping inside an entity; never sent out
 
 
@@ -58,6 +61,28 @@ class Company:
         self.counters = dict(store.get_meta("counters") or {})
         self.seq = int(store.get_meta("seq") or 0)
         self._ledger: Any = None
+        self._defer = 0
+        self.doc_numbers: dict[str, tuple[str, str]] = {}  # sales forms' DocNumber -> (type, id)
+        self._index_all()
+
+    def _index_all(self) -> None:
+        self.doc_numbers = {}
+        for type_ in SALES_FORMS:
+            for body in self.data[type_].values():
+                if body.get("DocNumber"):
+                    self.doc_numbers[str(body["DocNumber"])] = (type_, body["Id"])
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Write to the file once at the end (a batch), not after every operation."""
+        with self.lock:
+            self._defer += 1
+            try:
+                yield
+            finally:
+                self._defer -= 1
+                if not self._defer:
+                    self.commit()
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -89,16 +114,26 @@ class Company:
         return list(self.data[type_].values())
 
     def save(self, type_: str, body: dict[str, Any]) -> None:
+        if type_ in SALES_FORMS:
+            old = self.data[type_].get(body["Id"])
+            if old is not None and old.get("DocNumber"):
+                self.doc_numbers.pop(str(old["DocNumber"]), None)
+            if body.get("DocNumber"):
+                self.doc_numbers[str(body["DocNumber"])] = (type_, body["Id"])
         self.data[type_][body["Id"]] = body
         self.store.put(self.realm, type_, body["Id"], body)
         self.version += 1
 
     def remove(self, type_: str, id_: str) -> None:
-        self.data[type_].pop(id_, None)
+        old = self.data[type_].pop(id_, None)
+        if old is not None and type_ in SALES_FORMS and old.get("DocNumber"):
+            self.doc_numbers.pop(str(old["DocNumber"]), None)
         self.store.delete(self.realm, type_, id_)
         self.version += 1
 
     def commit(self) -> None:
+        if self._defer:
+            return
         self.store.set_meta("counters", self.counters)
         self.store.set_meta("seq", self.seq)
         self.store.commit()
@@ -134,6 +169,8 @@ class Company:
             try:
                 body = self._create(type_, payload)
                 self.commit()
+            except QboFault:
+                raise  # refused before anything changed
             except BaseException:
                 self.store.rollback()
                 self.reload_if_needed()
@@ -161,6 +198,8 @@ class Company:
             try:
                 body = self._update(type_, payload)
                 self.commit()
+            except QboFault:
+                raise  # refused before anything changed
             except BaseException:
                 self.store.rollback()
                 self.reload_if_needed()
@@ -205,6 +244,8 @@ class Company:
             try:
                 answer = self._delete(type_, payload)
                 self.commit()
+            except QboFault:
+                raise  # refused before anything changed
             except BaseException:
                 self.store.rollback()
                 self.reload_if_needed()
@@ -239,6 +280,8 @@ class Company:
                 voided["SyncToken"] = current["SyncToken"]
                 body = self._update(type_, voided)
                 self.commit()
+            except QboFault:
+                raise  # refused before anything changed
             except BaseException:
                 self.store.rollback()
                 self.reload_if_needed()
@@ -252,6 +295,7 @@ class Company:
             self.data.setdefault(type_, {})[id_] = body
         self.counters = dict(self.store.get_meta("counters") or {})
         self.seq = int(self.store.get_meta("seq") or 0)
+        self._index_all()
         self.version += 1
 
     # -- query ----------------------------------------------------------------------------------

@@ -329,12 +329,9 @@ def _doc_number(company: Company, type_: str, body: dict[str, Any], current: dic
     body["DocNumber"] = number
     prefs = company.preferences().get("SalesFormsPrefs", {})
     if type_ in SALES_FORMS and prefs.get("CustomTxnNumbers"):
-        for other_type in SALES_FORMS:
-            for other in company.data[other_type].values():
-                if other_type == type_ and current is not None and other["Id"] == current["Id"]:
-                    continue
-                if other.get("DocNumber") == number:
-                    raise duplicate_doc_number(number, other_type, other["Id"])
+        taken = company.doc_numbers.get(number)
+        if taken is not None and not (current is not None and taken == (type_, current["Id"])):
+            raise duplicate_doc_number(number, taken[0], taken[1])
 
 
 def _item_line(company: Company, line: dict[str, Any], detail_key: str, when: str, n: int) -> Decimal:

@@ -133,6 +133,7 @@ class SandboxServer:
         self.throttle = Throttle(enabled=throttle)
         self.host = host
         self.port = port
+        self.calls = 0  # API requests answered (not counting /_sandbox control calls)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -186,6 +187,7 @@ class SandboxServer:
         parts = [p for p in path.split("/") if p]
         if parts[:1] == ["_sandbox"] or parts[:2] == ["v3", "_sandbox"]:
             return self._control(method, parts[-1] if parts else "", raw)
+        self.calls += 1
         auth = headers.get("Authorization") or ""
         if not auth.lower().startswith("bearer ") or not auth[7:].strip():
             raise unauthorized()
@@ -296,6 +298,12 @@ class SandboxServer:
             raise QboFault(1003, "Batch Request exceeds the maximum number of items",
                            f"Batch Request exceeds the maximum number of items: {len(items)} > {MAX_BATCH}")
         answers = []
+        with self.company.deferred():
+            answers = self._batch_items(items)
+        return {"BatchItemResponse": answers, "time": now_text()}
+
+    def _batch_items(self, items: list[Any]) -> list[dict[str, Any]]:
+        answers = []
         for entry in items:
             bid = entry.get("bId")
             out: dict[str, Any] = {"bId": bid}
@@ -303,7 +311,7 @@ class SandboxServer:
                 answers.append({**out, **self._batch_item(entry)})
             except QboFault as fault:
                 answers.append({**out, "Fault": fault.body()})
-        return {"BatchItemResponse": answers, "time": now_text()}
+        return answers
 
     def _batch_item(self, entry: dict[str, Any]) -> dict[str, Any]:
         company = self.company
