@@ -1,8 +1,97 @@
-"""Preview page (being built)."""
+"""Preview: a settlement's documents before posting, the tie-out, readiness warnings and expected
+margins; or, when its import failed, what to fix and "Retry import". Widget keys start with ``pre_``."""
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
+from components import state
+from components.document_view import render_preview
+from components.feedback import show_error
+from services.errors import MappingNotFound, SettlebridgeError
+from services.pipeline import prepare
+from services.preview import preview, to_excel
+from services.records import SettlementStatus
+from services.storage import settlements as repo
+
+WHO = "Settlebridge app"
+
 st.title("Preview")
-st.info("This page is being built.")
+client = state.current_client()
+integration = state.current_integration()
+if client is None or integration is None:
+    st.info("Choose a client and an integration in the sidebar (add them on the Connections page).",
+            icon=":material/info:")
+    st.page_link("pages/connections.py", label="Go to Connections", icon=":material/link:")
+    st.stop()
+assert client is not None and integration is not None
+CLIENT, INTEGRATION = client, integration
+db = state.database()
+st.caption(f"{client.name} · {integration.name} ({integration.channel.value.title()}) · inventory tracking "
+           + ("on" if integration.inventory_tracking else "off") + f" · grouping per {integration.grouping.value}")
+
+infos = repo.list_settlements(db, integration)
+if not infos:
+    st.info("No settlement imported yet for this integration.", icon=":material/info:")
+    st.page_link("pages/settlements.py", label="Import settlements", icon=":material/upload_file:")
+    st.stop()
+ids = [i.settlement_id for i in infos]
+wanted = st.query_params.get("settlement")
+default = ids.index(wanted) if wanted in ids else 0
+by_id = {i.settlement_id: i for i in infos}
+chosen = st.selectbox("Settlement", ids, index=default, key="pre_settlement",
+                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y} · "
+                                            f"{by_id[s].status.value.replace('_', ' ')}")
+info = by_id[chosen]
+
+
+def retry(label: str = "Retry import", *, primary: bool = True) -> None:
+    """The Retry import button: rebuild the documents with the current mappings and settings."""
+    if st.button(label, key="pre_retry", type="primary" if primary else "secondary", icon=":material/refresh:"):
+        try:
+            with st.spinner("Building the documents…"):
+                prepare(db, CLIENT, INTEGRATION, chosen, who=WHO)
+            st.toast("Documents rebuilt.", icon=":material/check:")
+        except SettlebridgeError:
+            pass  # the settlement's status now says what went wrong; shown below after the rerun
+        st.rerun()
+
+
+detail = json.loads(info.status_detail or "{}")
+if info.status is SettlementStatus.MAPPING_NOT_FOUND:
+    unmapped = detail.get("unmapped", [])
+    st.error(f"Mapping not found: {len(unmapped)} SKU(s) of this settlement are not mapped to QuickBooks "
+             "items, so nothing was readied for posting.", icon=":material/link_off:")
+    st.dataframe([{"SKU": u.get("sku"), "Title": u.get("title"), "Quantity": u.get("quantity"),
+                   "First date": u.get("first_date"), "Last date": u.get("last_date"), "Why": u.get("reason")}
+                  for u in unmapped], hide_index=True, width="stretch", key="pre_unmapped")
+    st.page_link("pages/settings_and_mappings.py", label="Map them on Settings and Mappings",
+                 icon=":material/tune:")
+    retry()
+    st.stop()
+if info.status is SettlementStatus.FAILED and detail.get("error"):
+    st.error(f"The documents could not be built: {detail['error']}", icon=":material/error:")
+    retry()
+    st.stop()
+
+try:
+    with st.spinner("Building the preview and reading QuickBooks…"):
+        result = preview(db, client, integration, chosen, who=WHO)
+except MappingNotFound:
+    st.rerun()  # the status now says mapping not found
+except SettlebridgeError as exc:
+    show_error(exc)
+    retry()
+    st.stop()
+
+render_preview(result, key="pre")
+st.divider()
+left, right = st.columns(2)
+with left:
+    st.download_button("Download the preview (Excel)", data=to_excel(result),
+                       file_name=f"preview-{chosen}.xlsx", key="pre_download", icon=":material/download:",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+with right:
+    retry("Rebuild the documents (Retry import)", primary=False)

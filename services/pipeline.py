@@ -129,9 +129,22 @@ def prepare(db: Database, client: Client, integration: Integration, settlement_i
     warnings = [str(i) for i in issues if i.severity is Severity.WARNING]
     settlements_repo.set_status(
         db, integration, settlement_id, SettlementStatus.READY,
-        {"documents": len(documents), "warnings": warnings[:50], "tie_out": result.as_json()}, who=who,
+        {"documents": len(documents), "warnings": warnings[:50], "tie_out": result.as_json(),
+         "issues": [issue_json(i) for i in issues[:200]]}, who=who,
         event=f"{len(documents)} document(s) built, ready to post")
     return Prepared(settlement, documents, tuple(issues), result, SettlementStatus.READY)
+
+
+def issue_json(issue: Issue) -> dict[str, object]:
+    """An issue as stored in a settlement's status detail (the preview shows them again)."""
+    return {"severity": issue.severity.value, "message": issue.message, "file": issue.file, "row": issue.row,
+            "code": issue.code}
+
+
+def issue_from_json(data: dict[str, object]) -> Issue:
+    row = data.get("row")
+    return Issue(Severity(str(data.get("severity", "warning"))), str(data.get("message", "")),
+                 str(data.get("file", "")), row if isinstance(row, int) else None, str(data.get("code", "")))
 
 
 def after_import(db: Database, client: Client, integration: Integration, settlement_id: str, *,

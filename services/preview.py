@@ -366,7 +366,9 @@ def preview(db: Any, client: Client, integration: Integration, settlement_id: st
     documents, build_issues = planned_documents(db, client, integration, settlement_id, who=who)
     settlement_info = settlements_repo.get_settlement_info(db, integration, settlement_id)
     detail = json.loads(settlement_info.status_detail or "{}")
-    issues = list(build_issues) or [warning(w, code="build") for w in detail.get("warnings", [])]
+    from services.pipeline import issue_from_json
+
+    issues = list(build_issues) or [issue_from_json(i) for i in detail.get("issues", [])]
     total = ZERO
     for d in documents:
         total += d.total if d.type in (DocType.SALES_RECEIPT, DocType.DEPOSIT) else -d.total
@@ -415,3 +417,62 @@ def severity_counts(issues: Iterable[Issue]) -> dict[str, int]:
     for i in issues:
         out[i.severity.value] += 1
     return out
+
+
+# --- the download ------------------------------------------------------------------------------
+
+
+def to_excel(result: Preview) -> bytes:
+    """The preview as an Excel workbook: sheets Documents (one row per line, with expected COGS),
+    Tie-out, Warnings and Margins. Money is written as exact numbers with two decimals.
+
+    Why: accountants review a settlement's accounting in a spreadsheet before they post it.
+    """
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    costs = {(c.doc_key, c.line): c for c in result.costs}
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Documents"
+    head = ["Type", "DocNumber", "Date", "Key", "Line", "Description", "Item", "Account", "SKU", "Bundle",
+            "Qty", "Unit price", "Amount", "Expected COGS", "Source rows", "Blocked"]
+    ws.append(head)
+    for d in result.documents:
+        for i, ln in enumerate(d.lines, start=1):
+            c = costs.get((d.key, i - 1))
+            ws.append([d.type.value, d.doc_number, d.date, d.key, i, ln.description,
+                       ln.item.name if ln.item else "", ln.account, ln.sku, ln.bundle_sku,
+                       ln.qty, ln.unit_price, ln.amount, None if c is None else c.cost,
+                       " ".join(str(n) for n in ln.source_rows[:50]) + (" …" if len(ln.source_rows) > 50 else ""),
+                       "yes" if d.key in result.blocked else ""])
+    t = result.tie_out
+    tie = wb.create_sheet("Tie-out")
+    for row in (("Settlement", result.settlement_id), ("Currency", result.currency),
+                ("Settlement total", t.settlement_total), ("Documents total", t.documents_total),
+                ("Difference", t.difference)):
+        tie.append(list(row))
+    for d in result.documents:
+        tie.append([f"{d.type.value} {d.doc_number} {d.date.isoformat()}", d.total])
+    warn = wb.create_sheet("Warnings")
+    warn.append(["Severity", "Code", "Row", "Message"])
+    for issue in result.warnings:
+        warn.append([issue.severity.value, issue.code, issue.row, issue.message])
+    mar = wb.create_sheet("Margins")
+    mar.append(["SKU", "Kind", "Units sold", "Units refunded", "Revenue", "Expected COGS", "Gross margin",
+                "Margin %"])
+    for m in result.margins:
+        mar.append([m.sku, m.kind, m.units_sold, m.units_refunded, m.revenue, m.cogs, m.margin, m.margin_percent])
+    for sheet in wb.worksheets:
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, Decimal):
+                    cell.number_format = "#,##0.00" if cell.value == cell.value.quantize(CENT) else "0.#######"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
