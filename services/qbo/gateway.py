@@ -585,6 +585,7 @@ class QboGateway:
             items.append({"bId": op.bid, "operation": op.operation, op.entity: body})
         rid = _check_request_id(request_id) or new_request_id()
         url = f"{self.client.api_url}/company/{self.realm_id}/batch"
+        # client.post rather than client.batch_operation: only post carries the requestid
         with self._translate("the batch"):
             answer = self.client.post(url, to_json({"BatchItemRequest": items}), request_id=rid)
         by_bid: dict[str, dict[str, Any]] = {}
