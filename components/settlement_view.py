@@ -19,7 +19,7 @@ import streamlit as st
 from components.feedback import show_issues
 from services.importing import DUPLICATE, REJECTED, SettlementImport, fees_total, where_the_money_went
 from services.money import format_money
-from services.records import SettlementInfo
+from services.records import Issue, SettlementInfo, Severity
 
 STATUS_WORDS = {
     "imported": "Imported",
@@ -36,11 +36,18 @@ STATUS_WORDS = {
 
 
 def _day(iso: str) -> str:
-    return dt.date.fromisoformat(iso).strftime("%d %b %Y")
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {day:%b %Y}"
 
 
 def period_text(summary: dict[str, Any]) -> str:
-    return f"{_day(summary['start'])} – {_day(summary['end'])}"
+    """The settlement period as people write it: ``1–15 Mar 2026``, ``28 Feb – 13 Mar 2026``."""
+    start, end = dt.date.fromisoformat(summary["start"]), dt.date.fromisoformat(summary["end"])
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {end:%b %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
 
 
 def money_frame(summary: dict[str, Any]) -> pd.DataFrame:
@@ -56,10 +63,12 @@ def money_frame(summary: dict[str, Any]) -> pd.DataFrame:
 
 
 def skus_frame(summary: dict[str, Any]) -> pd.DataFrame:
-    """Units sold and refunded per SKU, most sold first."""
+    """Units sold and refunded per SKU, most sold first (a Title column only when the report has titles)."""
     rows = [{"SKU": sku, "Title": v.get("title", ""), "Units sold": v["sold"], "Units refunded": v["refunded"],
              "Net units": v["sold"] - v["refunded"]} for sku, v in summary.get("skus", {}).items()]
     frame = pd.DataFrame(rows, columns=["SKU", "Title", "Units sold", "Units refunded", "Net units"])
+    if not frame["Title"].astype(bool).any():
+        frame = frame.drop(columns=["Title"])
     return frame.sort_values(["Units sold", "SKU"], ascending=[False, True], ignore_index=True)
 
 
@@ -68,7 +77,7 @@ def settlements_frame(infos: Sequence[SettlementInfo]) -> pd.DataFrame:
     rows = [{
         "Settlement": i.settlement_id,
         "Status": STATUS_WORDS.get(i.status.value, i.status.value),
-        "Period": f"{i.start:%d %b %Y} – {i.end:%d %b %Y}",
+        "Period": period_text({"start": i.start.isoformat(), "end": i.end.isoformat()}),
         "Deposit date": i.deposit_date,
         "Total": format_money(i.total),
         "Currency": i.currency,
@@ -82,68 +91,96 @@ def settlements_frame(infos: Sequence[SettlementInfo]) -> pd.DataFrame:
 
 
 def money_chart(summary: dict[str, Any]) -> alt.Chart:
-    """Horizontal bars, one per kind of money, green for money in and red for money out."""
+    """Horizontal bars, one per kind of money, green for money in and red for money out (the exact
+    amounts are in the table beside it and in the tooltip)."""
     frame = money_frame(summary)
     order = list(frame["Kind"])
-    return (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            x=alt.X("Bar:Q", title=f"Amount ({summary.get('currency', '')})", axis=alt.Axis(format=",.0f")),
-            y=alt.Y("Kind:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
-            color=alt.Color("Direction:N", title=None,
-                            scale=alt.Scale(domain=["Money in", "Money out"], range=["#1f6f5c", "#b3413a"]),
-                            legend=alt.Legend(orient="bottom")),
-            tooltip=[alt.Tooltip("Kind:N"), alt.Tooltip("Amount:N")],
-        )
-        .properties(height=max(120, 28 * len(frame)), title="Where the money went")
+    base = alt.Chart(frame).encode(
+        y=alt.Y("Kind:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        tooltip=[alt.Tooltip("Kind:N"), alt.Tooltip("Amount:N")],
     )
+    bars = base.mark_bar().encode(
+        x=alt.X("Bar:Q", title=f"Amount ({summary.get('currency', '')})", axis=alt.Axis(format=",.0f")),
+        color=alt.Color("Direction:N", title=None,
+                        scale=alt.Scale(domain=["Money in", "Money out"], range=["#1f6f5c", "#b3413a"]),
+                        legend=alt.Legend(orient="top")),
+    )
+    return bars.properties(height=alt.Step(24))
 
 
 def show_summary(summary: dict[str, Any], *, key: str) -> None:
     """The parsed summary of one settlement: key figures, the money chart and units per SKU."""
     currency = summary.get("currency", "")
-    c1, c2, c3, c4, c5 = st.columns(5)
-    c1.metric("Period", period_text(summary))
-    c2.metric("Deposit date", _day(summary["deposit_date"]))
-    c3.metric("Total paid out", format_money(Decimal(summary["total"]), currency))
-    c4.metric("Orders / refunds", f"{summary['orders']} / {summary['refunds']}")
-    c5.metric("Marketplace fees", format_money(fees_total(summary), currency))
+    st.markdown(f"**Period** {period_text(summary)} &nbsp;·&nbsp; **Deposit date** {_day(summary['deposit_date'])} "
+                f"&nbsp;·&nbsp; **Currency** {currency} &nbsp;·&nbsp; {summary['rows']:,} rows "
+                f"&nbsp;·&nbsp; format `{summary['format']}`")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Total paid out", format_money(Decimal(summary["total"]), currency))
+    c2.metric("Orders", f"{summary['orders']:,}")
+    c3.metric("Refunds", f"{summary['refunds']:,}")
+    c4.metric("Marketplace fees", format_money(fees_total(summary), currency))
     if summary.get("lines_total") != summary.get("total"):
-        st.warning(f"The rows add up to {format_money(Decimal(summary['lines_total']), currency)}, "
-                   f"not the stated total.", icon=":material/warning:")
-    left, right = st.columns([3, 2])
-    with left:
-        if summary.get("by_category"):
+        st.warning(f"The rows add up to {format_money(Decimal(summary['lines_total']), currency)}, not the "
+                   f"stated total of {format_money(Decimal(summary['total']), currency)}.", icon=":material/warning:")
+    if summary.get("by_category"):
+        st.markdown("**Where the money went**")
+        left, right = st.columns([3, 2])
+        with left:
             st.altair_chart(money_chart(summary), width="stretch", key=f"{key}_chart")
-            st.dataframe(money_frame(summary)[["Kind", "Amount"]], hide_index=True, width="stretch",
+        with right:
+            table = money_frame(summary)[["Kind", "Amount"]]
+            table.loc[len(table)] = ["Total of the rows", format_money(Decimal(summary["lines_total"]))]
+            st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
                          column_config={"Amount": st.column_config.TextColumn(alignment="right")},
                          key=f"{key}_money")
-    with right:
-        st.markdown("**Units per SKU**")
-        skus = skus_frame(summary)
-        if skus.empty:
-            st.caption("This settlement has no product sales or refunds.")
-        else:
-            st.dataframe(skus, hide_index=True, width="stretch", key=f"{key}_skus")
-    st.caption(f"{summary['rows']:,} rows read · format {summary['format']}")
+    st.markdown("**Units per SKU**")
+    skus = skus_frame(summary)
+    if skus.empty:
+        st.caption("This settlement has no product sales or refunds.")
+    else:
+        st.dataframe(skus, hide_index=True, width="stretch", key=f"{key}_skus")
+
+
+def _md(text: str) -> str:
+    """Text safe inside Markdown (file names and messages may hold * _ ` [ ] or $)."""
+    for ch in "\\`*_[]$<>#":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def show_problems(issues: Sequence[Issue], *, key: str) -> None:
+    """Problems in words: a few as sentences naming file and row, many as a table to scan."""
+    if len(issues) > 8:
+        show_issues(issues, key=key)
+        return
+    for severity, box, icon in ((Severity.ERROR, st.error, ":material/error:"),
+                                (Severity.WARNING, st.warning, ":material/warning:"),
+                                (Severity.INFO, st.info, ":material/info:")):
+        mine = [i for i in issues if i.severity is severity]
+        if mine:
+            box("\n".join(f"- {_md(str(i))}" for i in mine), icon=icon)
 
 
 def show_import_result(result: SettlementImport, *, key: str) -> None:
     """One settlement of an upload: what happened to it, its summary, and its problems in words."""
+    # the page says "nothing of it was stored" in its banner; the CLI's note would repeat it
+    issues = [i for i in result.issues if i.code != "not_stored"]
     with st.container(border=True):
         words = STATUS_WORDS.get(result.status, result.status)
         title = f"Settlement {result.settlement_id}" if result.settlement_id else ", ".join(result.files)
         if result.stored:
             how = "replaced the earlier import" if result.replaced else words.lower()
-            st.success(f"**{title}** — {how}.", icon=":material/check_circle:")
+            st.success(f"**{_md(title)}** — {how}.", icon=":material/check_circle:")
         elif result.status == DUPLICATE:
-            st.warning(f"**{title}** — already imported; nothing was changed.", icon=":material/content_copy:")
+            said = [i for i in issues if i.code == "duplicate"]
+            issues = [i for i in issues if i.code != "duplicate"]
+            st.warning(f"**{_md(title)}** — already imported; nothing was changed.\n\n"
+                       + "\n\n".join(_md(i.message) for i in said), icon=":material/content_copy:")
         else:
-            st.error(f"**{title}** — not imported; nothing of it was stored.", icon=":material/block:")
+            st.error(f"**{_md(title)}** — not imported; nothing of it was stored.", icon=":material/block:")
+        show_problems(issues, key=key)
         if result.summary:
             show_summary(result.summary, key=key)
-        show_issues(result.issues, key=key)
 
 
 def show_settlement_list(infos: Sequence[SettlementInfo], *, key: str) -> None:

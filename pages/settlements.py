@@ -31,7 +31,8 @@ st.caption(f"{client.name} · {integration.name} ({integration.channel.value.tit
 
 with st.form("set_upload", clear_on_submit=True, border=True):
     files = st.file_uploader(
-        "Settlement reports", accept_multiple_files=True, key="set_files",
+        "Settlement reports: drag and drop one or several files here, or click Upload",
+        accept_multiple_files=True, key="set_files",
         help="Drop one or several files. The format is recognised from the file itself. Upload companion "
              "exports together (Shopify orders export with the payout transactions; Etsy sold order items "
              "with the monthly statement).")
@@ -61,8 +62,8 @@ infos = repo.list_settlements(db, integration)
 show_settlement_list(infos, key="set_list")
 if infos:
     labels = {f"{i.settlement_id} · {i.start:%d %b} – {i.end:%d %b %Y}": i.settlement_id for i in infos}
-    chosen = st.selectbox("Show a settlement's summary", [None, *labels], key="set_show",
-                          format_func=lambda v: "—" if v is None else v)
+    chosen = st.selectbox("Show a settlement's summary", list(labels), index=None, key="set_show",
+                          placeholder="Choose a settlement…")
     if chosen is not None:
         with st.spinner("Loading the settlement…"):
             stored = repo.load_settlement(db, integration, labels[chosen])

@@ -17,7 +17,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from components.settlement_view import money_frame, settlements_frame, skus_frame
+from components.settlement_view import money_frame, period_text, settlements_frame, skus_frame
 from services import importing
 from services.qbo.demo import DEMO_CLIENT, DEMO_INTEGRATION
 from services.records import Channel, SettlementInfo, SettlementStatus
@@ -80,17 +80,20 @@ def test_page__lists_imported_settlements_and_shows_one(app_db: Database) -> Non
     assert list(listing["Status"]) == ["Imported"] and list(listing["Total"]) == ["53.17"]
     assert list(listing["By"]) == ["alice"] and list(listing["Rows"]) == [15]
 
-    at.selectbox(key="set_show").select_index(1).run()
+    assert at.selectbox(key="set_show").value is None and at.metric.len == 0
+    at.selectbox(key="set_show").select_index(0).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics == {"Period": "01 Mar 2026 – 15 Mar 2026", "Deposit date": "17 Mar 2026",
-                       "Total paid out": "53.17 USD", "Orders / refunds": "3 / 1",
+    assert metrics == {"Total paid out": "53.17 USD", "Orders": "3", "Refunds": "1",
                        "Marketplace fees": "-79.83 USD"}
+    assert any(m.value.startswith("**Period** 1–15 Mar 2026 &nbsp;·&nbsp; **Deposit date** 17 Mar 2026")
+               for m in at.markdown)
     skus = _frames(at, "SKU")[0]
     assert list(skus["SKU"]) == ["BOTTLE-STEEL", "MUG-BLUE", "TEA-GREEN-100"]
     assert list(skus["Units refunded"]) == [0, 1, 0]
     money = _frames(at, "Kind")[0]
-    assert dict(zip(money["Kind"], money["Amount"], strict=True))["Fees: subscription"] == "-39.99"
+    amounts = dict(zip(money["Kind"], money["Amount"], strict=True))
+    assert amounts["Fees: subscription"] == "-39.99" and amounts["Total of the rows"] == "53.17"
 
 
 def test_page__renders_an_upload_outcome_with_problems_in_words(app_db: Database) -> None:
@@ -105,16 +108,16 @@ def test_page__renders_an_upload_outcome_with_problems_in_words(app_db: Database
     at.run()
     assert not at.exception
     assert [s.value for s in at.subheader] == ["Last upload", "Imported settlements"]
-    banners = [e.value for e in at.error] + [w.value for w in at.warning]
-    assert "**Settlement 24688812345** — already imported; nothing was changed." in banners
-    assert "**Settlement 999** — not imported; nothing of it was stored." in banners
-    assert "**notes.txt** — not imported; nothing of it was stored." in banners
-    by_file = {f["File"][0]: f for f in _frames(at, "Problem")}
-    duplicate, problems, notes = by_file["march again.txt"], by_file["wrong.txt"], by_file["notes.txt"]
-    first = problems.iloc[0]
-    assert (first["File"], first["Row"]) == ("wrong.txt", 2) and "states total-amount 1.00" in first["Problem"]
-    assert list(notes["File"]) == ["notes.txt"] and "its first line is 'just some notes'" in notes["Problem"][0]
-    assert "was already imported as 'march.txt'" in duplicate["Problem"][0]
+    warnings = [w.value for w in at.warning]
+    errors = [e.value for e in at.error]
+    [duplicate] = [w for w in warnings if w.startswith("**Settlement 24688812345** — already imported")]
+    assert "File 'march again.txt' was already imported as 'march.txt' on " in duplicate
+    assert "**Settlement 999** — not imported; nothing of it was stored." in errors
+    assert "**notes.txt** — not imported; nothing of it was stored." in errors
+    problems = "\n".join(errors)
+    assert "- wrong.txt, row 2: the rows sum to 53.17 but the report states total-amount 1.00" in problems
+    assert "- notes.txt: this is not an Amazon settlement flat file" in problems
+    assert "nothing of it was stored. Fix the problems" not in problems  # the banner says it once
     assert list(_frames(at, "Settlement")[0]["Settlement"]) == ["24688812345"]
 
 
@@ -144,7 +147,7 @@ def test_settlements_frame__words_and_exact_money() -> None:
     frame = settlements_frame([_info("1", SettlementStatus.MAPPING_NOT_FOUND, "1234567.89"),
                                _info("2", SettlementStatus.POSTED_WITH_ERRORS, "-0.01")])
     assert frame.to_dict("records")[0] == {
-        "Settlement": "1", "Status": "Mapping not found", "Period": "01 Mar 2026 – 15 Mar 2026",
+        "Settlement": "1", "Status": "Mapping not found", "Period": "1–15 Mar 2026",
         "Deposit date": dt.date(2026, 3, 17), "Total": "1,234,567.89", "Currency": "USD", "Rows": 3,
         "Files": "a.txt, b.csv", "Imported": "2026-03-18 09:05 UTC", "By": "alice"}
     assert list(frame["Status"]) == ["Mapping not found", "Posted with errors"]
@@ -158,7 +161,21 @@ def test_skus_frame__most_sold_first() -> None:
     assert frame.to_dict("records") == [
         {"SKU": "B", "Title": "", "Units sold": 5, "Units refunded": 0, "Net units": 5},
         {"SKU": "A", "Title": "Mug", "Units sold": 1, "Units refunded": 1, "Net units": 0}]
+    untitled = skus_frame({"skus": {"A": {"sold": 2, "refunded": 0, "title": ""}}})
+    assert list(untitled.columns) == ["SKU", "Units sold", "Units refunded", "Net units"]
     assert skus_frame({"skus": {}}).empty
+
+
+PERIOD_CASES = [
+    ("2026-03-01", "2026-03-15", "1–15 Mar 2026"),
+    ("2026-02-28", "2026-03-13", "28 Feb – 13 Mar 2026"),
+    ("2025-12-20", "2026-01-03", "20 Dec 2025 – 3 Jan 2026"),
+]
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), PERIOD_CASES)
+def test_period_text__as_people_write_it(start: str, end: str, expected: str) -> None:
+    assert period_text({"start": start, "end": end}) == expected
 
 
 def test_money_frame__signs_and_text() -> None:
