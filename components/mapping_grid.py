@@ -237,6 +237,7 @@ def render(db: Database, client: Client, integration: Integration) -> None:
     _row_actions(db, integration, keys, shown, saved, effective, titles, index)
     _upload(db, integration, keys, saved, items, bool(pending))
     _create_items(db, client, integration, keys, rows, index, saved, titles)
+    _history(db, integration)
 
 
 def _export(products: Any, saved: dict[str, Mapping], items: list[QboItem]) -> bytes:
@@ -498,3 +499,21 @@ def _create_items(db: Database, client: Client, integration: Integration, keys: 
                               if result.created else "No item was created.")
             ss.pop("map_create_skus", None)
             st.rerun()
+
+
+def _history(db: Database, integration: Integration) -> None:
+    import pandas as pd
+
+    from services.mapping import describe
+    from services.storage.mappings import list_history
+
+    with st.expander("History of mapping changes", icon=":material/history:"):
+        entries = list_history(db, integration, limit=500)
+        if not entries:
+            st.caption("No change yet.")
+            return
+        st.dataframe(pd.DataFrame({
+            "When (UTC)": [e.at.strftime("%Y-%m-%d %H:%M:%S") for e in entries],
+            "Who": [e.who for e in entries], "SKU": [e.sku for e in entries],
+            "Before": [describe(e.before) for e in entries], "After": [describe(e.after) for e in entries],
+        }), hide_index=True, width="stretch", key="map_history")

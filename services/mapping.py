@@ -686,3 +686,14 @@ def frame_to_new_items(frame: pd.DataFrame, *, income_account: str, expense_acco
                                income_account=income_account, expense_account=expense_account,
                                asset_account=asset_account))
     return out, issues
+
+
+def describe(mapping_json: dict[str, Any] | None) -> str:
+    """A mapping in its JSON form (history, CLI) as one line for people."""
+    if not mapping_json:
+        return "not mapped"
+    if mapping_json.get("type") == MappingType.ITEM.value:
+        return str(mapping_json.get("item", {}).get("name", ""))
+    parts = [f"{c.get('qty')} × {c.get('item', {}).get('name', '')} ({c.get('percent')}%)"
+             for c in mapping_json.get("components", [])]
+    return "bundle: " + " + ".join(parts)

@@ -26,6 +26,7 @@ from services.mapping import (
     convert_to_bundle,
     convert_to_item,
     create_frame,
+    describe,
     exact_decimal,
     filter_rows,
     frame_to_changes,
@@ -33,6 +34,7 @@ from services.mapping import (
     frame_to_new_items,
     grid_frame,
     mapping_status,
+    mapping_to_json,
     norm,
     propose_as_of,
     same_mapping,
@@ -287,3 +289,12 @@ def test_bundle_frame__round_trip_exact() -> None:
     m = bundle("S", (MUG, "0.5", "33.333"), (LID, "3", "66.667"))
     comps, issues = frame_to_components(bundle_frame(m.components, INDEX), INDEX, sku="S")
     assert issues == [] and tuple(comps) == m.components
+
+
+@pytest.mark.parametrize(("case", "mapping", "text"), [
+    ("none", None, "not mapped"),
+    ("item", item("A", MUG), "Blue Mug"),
+    ("bundle", bundle("A", (MUG, "2", "60"), (LID, "1", "40")), "bundle: 2 × Blue Mug (60%) + 1 × Lid (40%)"),
+])
+def test_describe__case(case: str, mapping: Mapping | None, text: str) -> None:
+    assert describe(mapping_to_json(mapping)) == text

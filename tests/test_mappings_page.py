@@ -91,6 +91,9 @@ def test_grid__edit_then_save_writes_mapping_and_history(world: Database) -> Non
     assert (h.sku, h.before, h.after["item"]["name"]) == ("NEW-THING", None, "Gel Pen Set 6")
     frame = grid(at).value
     assert frame.loc[frame["SKU"] == "NEW-THING", "Status"].item() == "mapped"
+    history = next(d.value for d in at.dataframe if "Who" in d.value.columns).to_dict("records")
+    assert [(r["Who"], r["SKU"], r["Before"], r["After"]) for r in history] == [
+        ("app", "NEW-THING", "not mapped", "Gel Pen Set 6")]
 
 
 def test_grid__unknown_item_is_refused(world: Database) -> None:
