@@ -33,10 +33,16 @@ def detect_format(data: bytes) -> str | None:
     return None if module is None else str(module.FORMAT)
 
 
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n} bytes"
+
+
 def _refusal(name: str, data: bytes, max_bytes: int) -> ParseResult | None:
     if len(data) > max_bytes:
-        mb = len(data) / 1_000_000
-        return ParseResult(None, (error(f"the file is {mb:,.1f} MB, more than the {max_bytes / 1_000_000:,.1f} MB "
+        return ParseResult(None, (error(f"the file is {_size(len(data))}, more than the {_size(max_bytes)} "
                                         "a settlement report can be; is it the right file?", name,
                                         code="too_large"),))
     if not data[:4096].strip() and not data.strip():

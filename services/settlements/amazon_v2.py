@@ -118,42 +118,59 @@ class _Col:
         return self.values[self.idx[i]]
 
 
-def _read(data: bytes, header: list[str]) -> tuple[pa.Table, list[tuple[str, int]]]:
-    names = [h.strip().lower() for h in header]
-    bad: list[tuple[str, int]] = []
+def _read_utf8(data: bytes, names: list[str]) -> tuple[pa.Table, int]:
+    bad = [0]
 
-    def on_invalid(invalid: Any) -> str:
-        bad.append((invalid.text, invalid.actual_columns))
+    def on_invalid(invalid: Any) -> str:  # counted here, located by _line_info
+        bad[0] += 1
         return "skip"
 
     include = [c for c in USED if c in names]
-    last_exc: Exception | None = None
-    for encoding in ("utf8", "cp1252"):
-        bad.clear()
+    table = pcsv.read_csv(
+        io.BytesIO(data),
+        read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, block_size=4 << 20),
+        parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False, invalid_row_handler=on_invalid),
+        convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(include, _DICT), include_columns=include,
+                                            strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    return table, bad[0]
+
+
+def _read(data: bytes, header: list[str]) -> tuple[pa.Table, int, bytes]:
+    """The needed columns, dictionary-encoded; the number of malformed lines skipped; and the
+    data as UTF-8 (Windows-1252 files, as older EU files are, are transcoded first)."""
+    names = [h.strip().lower() for h in header]
+    if not data.isascii():  # fast in C; most files are plain ASCII
         try:
-            table = pcsv.read_csv(
-                io.BytesIO(data),
-                read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, encoding=encoding,
-                                              block_size=4 << 20),
-                parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False, invalid_row_handler=on_invalid),
-                convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(include, _DICT),
-                                                    include_columns=include, strings_can_be_null=False,
-                                                    quoted_strings_can_be_null=False),
-            )
-            return table, list(bad)
-        except pa.ArrowInvalid as exc:
-            last_exc = exc
-            if "UTF8" not in str(exc):
-                break
-    raise FormatError(f"the file cannot be read as a tab-separated report ({last_exc})")
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                data = data.decode("cp1252").encode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise FormatError(f"the file is neither UTF-8 nor Windows-1252 text (byte {exc.start + 1} cannot "
+                                  "be read); save it again as UTF-8 text") from None
+    try:
+        table, bad = _read_utf8(data, names)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise FormatError(f"the file cannot be read as a tab-separated report ({exc})") from None
+    return table, bad, data
 
 
-def _line_numbers(data: bytes, ncols: int) -> np.ndarray:
-    """The 1-based line of every data record kept by the reader (slow path: files with blank or
-    malformed lines, where the record index is not the line number)."""
-    lines = data.split(b"\n")
-    keep = [i + 1 for i, line in enumerate(lines) if i > 0 and line.strip(b"\r\n") and line.count(b"\t") == ncols - 1]
-    return np.asarray(keep, dtype=np.int64)
+def _line_info(data: bytes, ncols: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Slow path for files with blank or malformed lines, where the record index is not the line
+    number: the 1-based line of every record the reader kept, and (line, columns) of every line
+    it skipped for having the wrong number of columns."""
+    keep: list[int] = []
+    bad: list[tuple[int, int]] = []
+    for i, line in enumerate(data.split(b"\n")):
+        if i == 0 or not line.strip(b"\r"):
+            continue
+        columns = line.count(b"\t") + 1
+        if columns == ncols:
+            keep.append(i + 1)
+        else:
+            bad.append((i + 1, columns))
+    return np.asarray(keep, dtype=np.int64), bad
 
 
 def _parse(name: str, data: bytes) -> ParseResult:
@@ -165,24 +182,24 @@ def _parse(name: str, data: bytes) -> ParseResult:
     missing = [c for c in REQUIRED if c not in lower]
     if missing:
         raise FormatError(f"the Amazon V2 header lacks {', '.join(missing)}", row=1)
-    table, bad = _read(data, header)
+    table, bad_count, data = _read(data, header)
     n = table.num_rows
     if n == 0:
         raise FormatError("the settlement has no summary line and no rows (is the file cut short?)", row=2)
 
-    # one line per record (header + n) means no blank lines: the record index gives the line
+    # one line per record (header + n) means no blank or skipped lines: the index is the line
     newlines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    fast = not bad and newlines == n + 1
-    lines = np.arange(2, n + 2, dtype=np.int64) if fast else _line_numbers(data, len(header))
-    if len(lines) != n:  # a line with tabs counted differently than the reader saw it
+    if not bad_count and newlines == n + 1:
         lines = np.arange(2, n + 2, dtype=np.int64)
-    for text, actual in bad[:MAX_ROW_ISSUES]:
-        pos = data.find(text.encode("utf-8", errors="replace")[:200])
-        line = data.count(b"\n", 0, pos) + 1 if pos >= 0 else None
-        issues.append(error(f"this line has {actual} columns, the header has {len(header)} "
-                            "(is the file cut short or edited?)", name, line, code="bad_row"))
-    if len(bad) > MAX_ROW_ISSUES:
-        issues.append(error(f"{len(bad) - MAX_ROW_ISSUES} more lines have the wrong number of columns", name))
+    else:
+        lines, bad = _line_info(data, len(header))
+        if len(lines) != n:
+            raise FormatError("the lines of the file cannot be matched to its records (stray line breaks?)")
+        for line, actual in bad[:MAX_ROW_ISSUES]:
+            issues.append(error(f"this line has {actual} columns, the header has {len(header)} "
+                                "(is the file cut short or edited?)", name, line, code="bad_row"))
+        if len(bad) > MAX_ROW_ISSUES:
+            issues.append(error(f"{len(bad) - MAX_ROW_ISSUES} more lines have the wrong number of columns", name))
 
     cols = {c: _Col(table.column(c) if c in table.column_names else None, n) for c in USED}
     total_col = cols["total-amount"]
@@ -247,17 +264,22 @@ def _parse(name: str, data: bytes) -> ParseResult:
     date_by_value = [parse_date(v) for v in posted.values]
     dates = posted.take(date_by_value, rows_idx)
     if any(d is None for d in date_by_value):
+        # a blank posted-date falls back to posted-date-time; a posted-date that is not a date is an error
         fallback = posted_dt.take([parse_date(v) for v in posted_dt.values], rows_idx)
-        missing_dates = 0
+        bad_dates = 0
         for i, d in enumerate(dates):
-            if d is None:
-                dates[i] = fallback[i] or deposit or end or start
-                if fallback[i] is None:
-                    missing_dates += 1
-                    if missing_dates <= MAX_ROW_ISSUES:
-                        issues.append(error(f"posted-date is not a date: {posted.values[posted.idx[rows_idx[i]]]!r}",
-                                            name, int(lines[rows_idx[i]]), code="bad_date"))
-        if dates and dates[0] is None:
+            if d is not None:
+                continue
+            text = posted.values[posted.idx[rows_idx[i]]]
+            dates[i] = (fallback[i] if not text else None) or deposit or end or start
+            if text or fallback[i] is None:
+                bad_dates += 1
+                if bad_dates <= MAX_ROW_ISSUES:
+                    issues.append(error(f"posted-date is not a date: {text!r}", name, int(lines[rows_idx[i]]),
+                                        code="bad_date"))
+        if bad_dates > MAX_ROW_ISSUES:
+            issues.append(error(f"{bad_dates - MAX_ROW_ISSUES} more lines have no usable posted-date", name))
+        if any(d is None for d in dates):
             raise FormatError("no usable dates in the file", row=int(lines[rows_idx[0]]))
 
     # classification, once per distinct (transaction-type, amount-type, amount-description)

@@ -159,7 +159,10 @@ def find_table(text: str, delimiter: str, required: Sequence[str], *, within: in
 
 # --- amounts ---------------------------------------------------------------------------------
 
-_CURRENCY_JUNK = re.compile(r"[^\d,.\-+()]")
+# currency symbols or codes before or after the number ("$", "R$ ", "EUR", "€"); inside it only
+# digits, separators and spaces may appear
+_CURRENCY_EDGES = re.compile(r"^[^\d\-+(.,]+|[^\d).,\-]+$")
+_CURRENCY_JUNK = re.compile(r"(?<=[-+(])[^\d.,]+")
 _PLAIN = re.compile(r"^[+-]?\d+(\.\d*)?$|^[+-]?\.\d+$")
 
 
@@ -176,7 +179,9 @@ def parse_amount(text: str, *, decimal_comma: bool = False) -> Decimal | None:
     negative = False
     if s.startswith("(") and s.endswith(")"):
         negative, s = True, s[1:-1]
-    s = _CURRENCY_JUNK.sub("", s)
+    s = _CURRENCY_JUNK.sub("", _CURRENCY_EDGES.sub("", s).replace("\u00a0", "").replace(" ", "").replace("'", ""))
+    if not s:
+        raise ValueError(f"not an amount: {text.strip()!r}")
     if s.endswith("-"):
         negative, s = not negative, s[:-1]
     if s.startswith("-"):
