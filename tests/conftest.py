@@ -74,16 +74,30 @@ def samples() -> Path:
     return SHARED_SAMPLES
 
 
+@pytest.fixture(scope="session")
+def sandbox_demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo company seeded once per session; each test gets a copy of it."""
+    from qbo_sandbox.server import SandboxServer
+
+    path = tmp_path_factory.mktemp("qbo_sandbox_demo")
+    SandboxServer(path, seed="demo").stop()
+    return path
+
+
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[object]:
+def sandbox(tmp_path: Path, sandbox_demo_dir: Path) -> Iterator[object]:
     """A running local QBO sandbox (demo seed) in a fresh directory; throttle off for speed.
 
     Turn QBO's real limits on with ``sandbox.throttle.enabled = True``; inject faults with
     ``sandbox.faults.add(kind=...)``.
     """
+    import shutil
+
     from qbo_sandbox.server import SandboxServer
 
-    server = SandboxServer(tmp_path / "qbo_sandbox", seed="demo", throttle=False).start()
+    data = tmp_path / "qbo_sandbox"
+    shutil.copytree(sandbox_demo_dir, data)
+    server = SandboxServer(data, throttle=False).start()
     yield server
     server.stop()
 
