@@ -303,3 +303,47 @@ def test_page__settings_and_mappings_tabs(world: Database, monkeypatch: pytest.M
     assert [t.label for t in at.tabs] == ["Settings", "Mappings"]
     assert any(e.key and e.key.startswith("map_grid_") for e in at.data_editor)
     st.cache_resource.clear()
+
+
+def _workbook(db: Database, edits: dict[str, str]) -> bytes:
+    import io
+
+    from openpyxl import load_workbook
+
+    from services.excel import export_workbook
+    from services.mapping import channel_rows
+    from services.qbo.gateway import QboGateway
+    from services.storage.mappings import list_channel_products
+
+    client = repo.get_client(db, "Acme")
+    rows = channel_rows(list_channel_products(db, integ(db)), load_mappings(db, integ(db)))
+    wb = load_workbook(io.BytesIO(export_workbook(rows, QboGateway.for_client(db, client).list_items())))
+    ws = wb["Mappings"]
+    for r in ws.iter_rows(min_row=2):
+        if r[0].value in edits:
+            r[3].value = edits[r[0].value]
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_excel__upload_applies_all_or_nothing(world: Database) -> None:
+    at = app(world)
+    assert at.download_button(key="map_download").label == "Download Excel"
+    bad = _workbook(world, {"NEW-THING": "Gel Pen Set 6", "GIFT-SET-1": "No Such Item"})
+    at.file_uploader[0].upload("mappings.xlsx", bad, XLSX)
+    ok(at.run())
+    ok(at.button(key="map_import").click().run())
+    assert "mappings.xlsx was not imported; nothing changed." in texts(at)
+    assert "unknown item 'No Such Item'" in tables(at)
+    assert load_mappings(world, integ(world)) == {}
+    good = _workbook(world, {"NEW-THING": "Gel Pen Set 6", "GIFT-SET-1": TOTE})
+    at.file_uploader[0].upload("mappings.xlsx", good, XLSX)
+    ok(at.run())
+    ok(at.button(key="map_import").click().run())
+    assert "Imported mappings.xlsx: 2 mapping(s) changed." in texts(at)
+    saved = load_mappings(world, integ(world))
+    assert {k: m.item.name for k, m in saved.items() if m.item} == {"NEW-THING": "Gel Pen Set 6", "GIFT-SET-1": TOTE}
