@@ -347,3 +347,28 @@ def test_excel__upload_applies_all_or_nothing(world: Database) -> None:
     assert "Imported mappings.xlsx: 2 mapping(s) changed." in texts(at)
     saved = load_mappings(world, integ(world))
     assert {k: m.item.name for k, m in saved.items() if m.item} == {"NEW-THING": "Gel Pen Set 6", "GIFT-SET-1": TOTE}
+
+
+def test_unmapped_to_bundle__components_added_in_the_editor(world: Database) -> None:
+    at = app(world)
+    at.selectbox(key="map_row").set_value("NEW-THING")
+    ok(at.run())
+    ok(at.button(key="map_to_bundle").click().run())
+    # an empty bundle cannot be saved with the grid's Save
+    ok(at.button(key="map_save").click().run())
+    assert "Nothing was saved" in texts(at) and "a bundle needs at least one component" in texts(at)
+    assert load_mappings(world, integ(world)) == {}
+    ed = bundle_editor(at, "NEW-THING")
+    assert len(ed.value) == 0
+    at.session_state[ed.key] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"Bundle Item": "Gel Pen Set 6", "Quantity per bundle": "3", "Percentage of sales price": "33.333"},
+        {"Bundle Item": "Notebook A5 Dotted", "Quantity per bundle": "1", "Percentage of sales price": "66.667"}]}
+    ok(at.run())
+    ok(at.button(key=f"map_bundle_save_{integ(world).id}_NEW-THING").click().run())
+    m = load_mappings(world, integ(world))["NEW-THING"]
+    assert [(c.item.name, str(c.qty), str(c.percent)) for c in m.components] == [
+        ("Gel Pen Set 6", "3", "33.333"), ("Notebook A5 Dotted", "1", "66.667")]
+    frame = grid(at).value
+    row = frame[frame["SKU"] == "NEW-THING"].iloc[0]
+    assert (row["Type"], row["Status"]) == ("Bundle", "mapped")
+    assert row["Components"] == "3 × Gel Pen Set 6 (33.333%) + 1 × Notebook A5 Dotted (66.667%)"
