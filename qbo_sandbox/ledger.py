@@ -52,6 +52,7 @@ class Ledger:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     fifo: FifoResult | None = None
     item_qty: list[tuple[str, str, Decimal]] = field(default_factory=list)  # (date, item, signed qty)
+    _totals: dict[str, Decimal] | None = None
 
     @classmethod
     def build(cls, company: Company) -> Ledger:
@@ -75,7 +76,9 @@ class Ledger:
         account = self.accounts.get(account_id)
         if account is None or account.get("Classification") not in ("Asset", "Liability", "Equity"):
             return ZERO
-        total = sum((p.amount for p in self.postings if p.account == account_id), ZERO)
+        if self._totals is None:
+            self._totals = self.balances()
+        total = self._totals.get(account_id, ZERO)
         return total if account["Classification"] == "Asset" else -total
 
     def inventory(self, end: str) -> dict[str, tuple[Decimal, Decimal]]:

@@ -157,7 +157,9 @@ class SandboxServer:
         return self
 
     def serve_forever(self) -> None:
-        self.start()
+        """Block until interrupted (starting first if need be); the command line's loop."""
+        if self._thread is None:
+            self.start()
         assert self._thread is not None
         try:
             while self._thread.is_alive():
