@@ -1,8 +1,106 @@
-"""Post page (being built)."""
+"""Post: send a settlement's previewed documents to QuickBooks, exactly once, with a progress bar;
+then each document's outcome. Thin: widgets → :func:`services.qbo.posting.post_settlement` →
+render. Widget keys start with ``post_``."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from components import state
+from components.feedback import show_error
+from components.report_view import money_caption, progress_text, show_outcomes, show_post_report
+from services.errors import MappingNotFound, SettlebridgeError
+from services.money import money_str
+from services.qbo.posting import Progress, document_outcomes, post_settlement, tie_out
+from services.records import SettlementStatus
+from services.storage import documents as documents_repo
+from services.storage import settlements as repo
+
+WHO = "Settlebridge app"
+POSTABLE = (SettlementStatus.READY, SettlementStatus.POSTING, SettlementStatus.POSTED_WITH_ERRORS,
+            SettlementStatus.FAILED, SettlementStatus.POSTED, SettlementStatus.VERIFIED)
+
 st.title("Post")
-st.info("This page is being built.")
+client = state.current_client()
+integration = state.current_integration()
+if client is None or integration is None:
+    st.info("Choose a client and an integration in the sidebar (add them on the Connections page).",
+            icon=":material/info:")
+    st.page_link("pages/connections.py", label="Go to Connections", icon=":material/link:")
+    st.stop()
+assert client is not None and integration is not None
+db = state.database()
+st.caption(f"{client.name} · {integration.name} · QuickBooks: {client.company_name or client.realm_id}"
+           + (" (local sandbox)" if client.kind == "sandbox" else ""))
+
+infos = repo.list_settlements(db, integration)
+if not infos:
+    st.info("No settlement imported yet for this integration.", icon=":material/info:")
+    st.page_link("pages/settlements.py", label="Import settlements", icon=":material/upload_file:")
+    st.stop()
+by_id = {i.settlement_id: i for i in infos}
+ids = list(by_id)
+wanted = st.query_params.get("settlement")
+chosen = st.selectbox("Settlement", ids, index=ids.index(wanted) if wanted in ids else 0, key="post_settlement",
+                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y} · "
+                                            f"{by_id[s].status.value.replace('_', ' ')}")
+info = by_id[chosen]
+st.caption(money_caption(info))
+
+if info.status is SettlementStatus.MAPPING_NOT_FOUND:
+    st.error("Mapping not found: some SKUs of this settlement are not mapped to QuickBooks items, so nothing "
+             "can be posted. Map them, then Retry import on the Preview page.", icon=":material/link_off:")
+    st.page_link("pages/settings_and_mappings.py", label="Settings and Mappings", icon=":material/tune:")
+    st.stop()
+if info.status not in POSTABLE:
+    st.warning("This settlement's documents are not built yet: open the Preview to build and check them.",
+               icon=":material/warning:")
+    st.page_link("pages/preview.py", label="Preview", icon=":material/preview:")
+    st.stop()
+
+docs = documents_repo.load_documents(db, integration, chosen)
+if not docs:
+    st.warning("No documents are ready for this settlement: rebuild them on the Preview page.",
+               icon=":material/warning:")
+    st.page_link("pages/preview.py", label="Preview", icon=":material/preview:")
+    st.stop()
+difference = tie_out(docs, info.total)
+a, b, c = st.columns(3)
+a.metric("Documents", f"{len(docs):,}")
+b.metric("Settlement total", money_str(info.total))
+c.metric("Tie-out difference", money_str(difference))
+if difference != 0:
+    st.error("The documents do not add up to the settlement total, so posting is refused. Rebuild them on the "
+             "Preview page after fixing what it shows.", icon=":material/error:")
+    st.stop()
+
+if info.status in (SettlementStatus.POSTED, SettlementStatus.VERIFIED):
+    st.info("This settlement is posted. Posting again sends nothing that QuickBooks already has.",
+            icon=":material/info:")
+
+if st.button("Post to QuickBooks", type="primary", key="post_go", icon=":material/send:"):
+    bar = st.progress(0.0, text="Starting…")
+
+    def show(p: Progress) -> None:
+        bar.progress(p.done / p.total if p.total else 1.0, text=progress_text(p))
+
+    try:
+        report = post_settlement(db, client, integration, chosen, who=WHO, progress=show)
+        bar.progress(1.0, text="Done.")
+        st.session_state["post_last"] = (integration.id, chosen, report)
+    except MappingNotFound as exc:
+        bar.empty()
+        show_error(exc)
+    except SettlebridgeError as exc:
+        bar.empty()
+        show_error(exc)
+
+last = st.session_state.get("post_last")
+if last is not None and last[0] == integration.id and last[1] == chosen:
+    show_post_report(last[2], key="post_result")
+    st.page_link("pages/verify.py", label="Verify what QuickBooks now holds", icon=":material/fact_check:")
+else:
+    stored = document_outcomes(db, client, integration.id, chosen)
+    if stored:
+        st.subheader("Documents as last posted")
+        show_outcomes(stored, key="post_stored")

@@ -1,8 +1,59 @@
-"""Verify page (being built)."""
+"""Verify: read a posted settlement's documents back from QuickBooks and check them (items, totals,
+tie-out, quantities on hand, COGS and inventory asset), pass or fail per check, as Excel too.
+Thin: widgets → :func:`services.qbo.verify_read.verify_settlement` → render. Keys start ``ver_``."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from components import state
+from components.feedback import show_error
+from components.report_view import money_caption, show_verify_report
+from services.errors import SettlebridgeError
+from services.qbo.verify_read import verify_settlement
+from services.records import SettlementStatus
+from services.storage import settlements as repo
+
+WHO = "Settlebridge app"
+POSTED = (SettlementStatus.POSTED, SettlementStatus.POSTED_WITH_ERRORS, SettlementStatus.VERIFIED,
+          SettlementStatus.POSTING, SettlementStatus.FAILED)
+
 st.title("Verify")
-st.info("This page is being built.")
+client = state.current_client()
+integration = state.current_integration()
+if client is None or integration is None:
+    st.info("Choose a client and an integration in the sidebar (add them on the Connections page).",
+            icon=":material/info:")
+    st.page_link("pages/connections.py", label="Go to Connections", icon=":material/link:")
+    st.stop()
+assert client is not None and integration is not None
+db = state.database()
+
+infos = [i for i in repo.list_settlements(db, integration) if i.status in POSTED]
+if not infos:
+    st.info("No settlement of this integration has been posted yet: post one first.", icon=":material/info:")
+    st.page_link("pages/post.py", label="Post", icon=":material/send:")
+    st.stop()
+by_id = {i.settlement_id: i for i in infos}
+ids = list(by_id)
+wanted = st.query_params.get("settlement")
+chosen = st.selectbox("Settlement", ids, index=ids.index(wanted) if wanted in ids else 0, key="ver_settlement",
+                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y} · "
+                                            f"{by_id[s].status.value.replace('_', ' ')}")
+st.caption(money_caption(by_id[chosen]))
+st.caption("Reads every posted document back from QuickBooks and checks: the lines are on the mapped "
+           "inventory items (never \"Product\" with tracking on), totals and the tie-out, quantities on hand, "
+           "the cost of goods sold in Profit and Loss and the inventory asset in the Balance Sheet against "
+           "the FIFO expectation.")
+
+if st.button("Verify now", type="primary", key="ver_go", icon=":material/fact_check:"):
+    try:
+        with st.spinner("Reading QuickBooks…"):
+            report = verify_settlement(db, client, integration, chosen, who=WHO)
+        st.session_state["ver_last"] = (integration.id, chosen, report)
+    except SettlebridgeError as exc:
+        show_error(exc)
+
+last = st.session_state.get("ver_last")
+if last is not None and last[0] == integration.id and last[1] == chosen:
+    show_verify_report(last[2], settlement_id=chosen, key="ver_report")

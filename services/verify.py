@@ -300,3 +300,43 @@ def report_json(report: VerifyReport) -> dict[str, object]:
             "checks": [{"name": c.name, "ok": c.ok, "expected": c.expected, "actual": c.actual,
                         "detail": c.detail, "document": c.document} for c in report.checks],
             "exceptions": len(report.exceptions)}
+
+
+def to_excel(report: VerifyReport, *, settlement_id: str = "") -> bytes:
+    """The verification report as an Excel workbook: a Summary sheet and a Checks sheet (one row
+    per check: result, name, expected, actual, why), failures first.
+
+    Why: the accountant files the proof that QuickBooks holds what the settlement says.
+    """
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Summary"
+    for row in (("Settlement", settlement_id), ("Verified at (UTC)", report.at),
+                ("Result", "all checks pass" if report.ok else f"{len(report.exceptions)} exception(s)"),
+                ("Checks", len(report.checks)), ("Passed", len(report.checks) - len(report.exceptions)),
+                ("Failed", len(report.exceptions))):
+        ws.append(list(row))
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 30
+    checks = wb.create_sheet("Checks")
+    checks.append(["Result", "Check", "Expected", "Actual", "Why", "Document key"])
+    for cell in checks[1]:
+        cell.font = Font(bold=True)
+    red = PatternFill("solid", fgColor="F8D7DA")
+    ordered = sorted(report.checks, key=lambda c: c.ok)
+    for c in ordered:
+        checks.append(["pass" if c.ok else "FAIL", c.name, c.expected, c.actual, c.detail, c.document])
+        if not c.ok:
+            for cell in checks[checks.max_row]:
+                cell.fill = red
+    for col, width in zip("ABCDEF", (8, 48, 24, 24, 80, 40), strict=True):
+        checks.column_dimensions[col].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

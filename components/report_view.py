@@ -1,0 +1,114 @@
+"""Posting outcomes and the verification report on screen: pure frames, then the Streamlit pieces.
+
+The frames are plain functions of records (tested without Streamlit); the ``show_*`` functions
+only draw them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from services.money import format_money, money_str
+from services.qbo.posting import DocOutcome, PostReport, Progress
+from services.records import SettlementEvent, SettlementInfo
+from services.verify import VerifyReport, to_excel
+
+STATUS_WORDS = {
+    "posted": "Posted",
+    "already_posted": "Already posted",
+    "failed": "Failed",
+    "pending": "Not sent",
+    "planned": "Not sent",
+    "sent": "Sent, not confirmed",
+    "undone": "Undone",
+}
+
+
+def outcomes_frame(outcomes: Sequence[DocOutcome]) -> pd.DataFrame:
+    """One row per document: what happened, its QBO id and link, QBO's words and what to do."""
+    return pd.DataFrame([{
+        "Outcome": STATUS_WORDS.get(o.status, o.status), "Type": o.type, "DocNumber": o.doc_number,
+        "Date": o.date, "Total": money_str(o.total), "QBO Id": o.qbo_id, "Link": o.link or None,
+        "Problem": o.error, "What to do": o.what_to_do, "Key": o.key} for o in outcomes],
+        columns=["Outcome", "Type", "DocNumber", "Date", "Total", "QBO Id", "Link", "Problem", "What to do", "Key"])
+
+
+def progress_text(p: Progress) -> str:
+    """``12 of 90 documents · 24.0 a second · about 3 s left``."""
+    left = "" if p.seconds_left is None else f" · about {p.seconds_left:,.0f} s left"
+    return f"{p.done:,} of {p.total:,} documents · {p.rate:,.1f} a second{left}"
+
+
+def checks_frame(report: VerifyReport) -> pd.DataFrame:
+    """One row per check, failures first."""
+    rows = sorted(report.checks, key=lambda c: c.ok)
+    return pd.DataFrame([{"Result": "pass" if c.ok else "FAIL", "Check": c.name, "Expected": c.expected,
+                          "Actual": c.actual, "Why": c.detail} for c in rows],
+                        columns=["Result", "Check", "Expected", "Actual", "Why"])
+
+
+def history_frame(infos: Sequence[SettlementInfo]) -> pd.DataFrame:
+    """Every settlement of the integration: status, period, totals, dates."""
+    return pd.DataFrame([{
+        "Settlement": i.settlement_id, "Status": i.status.value.replace("_", " ").capitalize(),
+        "Period": f"{i.start:%Y-%m-%d} – {i.end:%Y-%m-%d}", "Deposit date": i.deposit_date,
+        "Total": money_str(i.total), "Currency": i.currency, "Rows": i.row_count,
+        "Imported": i.created_at, "Imported by": i.created_by, "Last change": i.updated_at} for i in infos],
+        columns=["Settlement", "Status", "Period", "Deposit date", "Total", "Currency", "Rows", "Imported",
+                 "Imported by", "Last change"])
+
+
+def events_frame(events: Sequence[SettlementEvent]) -> pd.DataFrame:
+    """Who did what when, newest first."""
+    return pd.DataFrame([{"When (UTC)": e.at, "Who": e.who, "What": e.what, "Detail": e.detail,
+                          "Settlement": e.settlement_id} for e in reversed(events)],
+                        columns=["When (UTC)", "Who", "What", "Detail", "Settlement"])
+
+
+def show_post_report(report: PostReport, *, key: str) -> None:
+    """The outcome of a posting run: headline counts, then every document."""
+    created, already, failed = len(report.created), len(report.already_posted), len(report.failed)
+    a, b, c, d = st.columns(4)
+    a.metric("Created in QuickBooks", f"{created:,}")
+    b.metric("Already posted", f"{already:,}")
+    c.metric("Failed", f"{failed:,}")
+    d.metric("HTTP calls", f"{report.calls:,}")
+    if report.stopped:
+        st.warning(report.stopped, icon=":material/cloud_off:")
+    if failed:
+        st.error(f"{failed} document(s) were refused by QuickBooks. Each row below says why and what to do; "
+                 "then press Post again: only what is missing is sent.", icon=":material/error:")
+    elif report.all_posted:
+        st.success("Every document is in QuickBooks, each exactly once.", icon=":material/check_circle:")
+    show_outcomes(report.documents, key=key)
+
+
+def show_outcomes(outcomes: Sequence[DocOutcome], *, key: str) -> None:
+    frame = outcomes_frame(outcomes)
+    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}_outcomes",
+                 column_config={"Link": st.column_config.LinkColumn("Link", display_text="open")})
+
+
+def show_verify_report(report: VerifyReport, *, settlement_id: str, key: str) -> None:
+    """Pass or fail per check, the exceptions first, and the Excel download."""
+    failed = len(report.exceptions)
+    if report.ok:
+        st.success(f"All {len(report.checks)} checks pass: QuickBooks holds what the settlement says.",
+                   icon=":material/verified:")
+    else:
+        st.error(f"{failed} of {len(report.checks)} checks fail. The exceptions are listed first.",
+                 icon=":material/report:")
+    st.dataframe(checks_frame(report), hide_index=True, width="stretch", key=f"{key}_checks")
+    st.download_button("Download the verification report (Excel)",
+                       data=to_excel(report, settlement_id=settlement_id),
+                       file_name=f"verification-{settlement_id}.xlsx", key=f"{key}_download",
+                       icon=":material/download:",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def money_caption(info: SettlementInfo) -> str:
+    return (f"Period {info.start:%d %b} – {info.end:%d %b %Y} · deposit {info.deposit_date:%d %b %Y} · "
+            f"total {format_money(info.total, info.currency)} · status {info.status.value.replace('_', ' ')}")

@@ -1,0 +1,148 @@
+"""The Post, Verify and History pages through AppTest (from ``app.py``) against the local sandbox,
+and the pure frames they render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from components.report_view import checks_frame, events_frame, history_frame, outcomes_frame, progress_text
+from services import importing
+from services.pipeline import prepare
+from services.qbo.posting import DocOutcome, Progress
+from services.records import Channel, SettlementEvent, SettlementStatus
+from services.routing import create_defaults
+from services.storage import Database, open_database
+from services.storage import clients as clients_repo
+from services.storage import settlements as settlements_repo
+from services.verify import Check, VerifyReport, to_excel
+from tests.settlement_factory import amazon_v2_file
+
+ROOT = Path(__file__).resolve().parents[1]
+SID = "24688812345"
+
+
+# --- pure frames ------------------------------------------------------------------------------------
+
+
+def test_outcomes_frame__words_link_and_what_to_do() -> None:
+    frame = outcomes_frame([
+        DocOutcome("k1", "SalesReceipt", "S-1", dt.date(2026, 3, 1), Decimal("10.00"), "posted", "42", "http://x"),
+        DocOutcome("k2", "Purchase", "F-1", dt.date(2026, 3, 1), Decimal("2.00"), "failed", error="refused",
+                   what_to_do="fix it")])
+    assert list(frame["Outcome"]) == ["Posted", "Failed"]
+    assert list(frame["Total"]) == ["10.00", "2.00"]
+    assert frame.loc[1, "What to do"] == "fix it" and frame.loc[0, "QBO Id"] == "42"
+
+
+@pytest.mark.parametrize(("progress", "text"), [
+    (Progress(12, 90, 24.0, 3.2), "12 of 90 documents · 24.0 a second · about 3 s left"),
+    (Progress(0, 3000, 0.0, None), "0 of 3,000 documents · 0.0 a second"),
+])
+def test_progress_text__done_total_rate_time_left(progress: Progress, text: str) -> None:
+    assert progress_text(progress) == text
+
+
+def test_checks_frame_and_excel__failures_first() -> None:
+    report = VerifyReport((Check("a", True, "1", "1"), Check("b", False, "2", "3", "why")))
+    assert list(checks_frame(report)["Check"]) == ["b", "a"]
+    import io
+
+    wb = openpyxl.load_workbook(io.BytesIO(to_excel(report, settlement_id="S1")))
+    rows = list(wb["Checks"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("Result", "Check", "Expected", "Actual")
+    assert rows[1][:5] == ("FAIL", "b", "2", "3", "why") and rows[2][0] == "pass"
+    assert wb["Summary"]["B1"].value == "S1"
+
+
+def test_events_frame__newest_first() -> None:
+    events = [SettlementEvent("S", dt.datetime(2026, 3, 1, 9), "ana", "Imported"),
+              SettlementEvent("S", dt.datetime(2026, 3, 2, 9), "bo", "Posted")]
+    assert list(events_frame(events)["Who"]) == ["bo", "ana"]
+    assert list(history_frame([]).columns)[:2] == ["Settlement", "Status"]
+
+
+# --- the pages ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Any) -> Iterator[tuple[Database, Any, Any]]:
+    """The app's database with a client on ``sandbox`` and a settlement ready to post (tracking off)."""
+    url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SETTLEBRIDGE_DEMO_DATA", str(tmp_path / "demo"))
+    monkeypatch.chdir(ROOT)
+    st.cache_resource.clear()
+    db = open_database(url)
+    client = clients_repo.add_client(db, "Acme", kind="sandbox", realm_id=sandbox.realm, sandbox_url=sandbox.url,
+                                     company_name="Demo Company", plan="QuickBooks Online Plus")
+    integration = clients_repo.add_integration(db, client, "Amazon US", Channel.AMAZON)
+    integration, _ = create_defaults(db, client, integration)
+    outcome = importing.import_files(db, client, integration, [("march.txt", amazon_v2_file(SID))], who="alice")
+    assert outcome.status == "ok"
+    prepare(db, client, integration, SID, who="alice")  # the import's document step (Retry import)
+    assert settlements_repo.get_settlement_info(db, integration, SID).status is SettlementStatus.READY
+    yield db, client, integration
+    st.cache_resource.clear()
+    db.engine.dispose()
+
+
+def _page(path: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(path)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _status(db: Database, integration: Any) -> SettlementStatus:
+    return settlements_repo.get_settlement_info(db, integration, SID).status
+
+
+def test_pages__post_verify_then_undo_from_history(app: tuple[Database, Any, Any]) -> None:
+    db, _, integration = app
+    at = _page("pages/post.py")
+    assert at.title[0].value == "Post"
+    assert [m.value for m in at.metric][2] == "0.00"  # the tie-out difference
+    at.button(key="post_go").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Created in QuickBooks"]) > 0 and metrics["Failed"] == "0"
+    assert any("exactly once" in s.value for s in at.success)
+    assert _status(db, integration) is SettlementStatus.POSTED
+
+    at.switch_page("pages/verify.py").run()
+    at.button(key="ver_go").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("checks pass" in s.value for s in at.success), [e.value for e in at.error]
+    assert _status(db, integration) is SettlementStatus.VERIFIED
+
+    at.switch_page("pages/history.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table["Status"]) == ["Verified"]
+    events = at.dataframe[-1].value
+    assert {"Posting started", "Verified: all checks pass"} <= set(events["What"])
+    assert at.button(key="his_undo").disabled
+    at.checkbox(key="his_undo_sure").check().run()
+    at.button(key="his_undo").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert _status(db, integration) is SettlementStatus.READY
+    assert list(at.dataframe[0].value["Status"]) == ["Ready"]
+
+
+def test_pages__post_page_refuses_mapping_not_found(app: tuple[Database, Any, Any]) -> None:
+    db, _, integration = app
+    settlements_repo.set_status(db, integration, SID, SettlementStatus.MAPPING_NOT_FOUND, {"unmapped": []})
+    at = _page("pages/post.py")
+    assert any("Mapping not found" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "post_go"]
