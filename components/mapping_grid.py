@@ -55,6 +55,7 @@ from services.mapping import (
 )
 from services.records import (
     BundleComponent,
+    ChannelProduct,
     Client,
     Integration,
     Issue,
@@ -69,7 +70,7 @@ WHO = "app"
 
 
 @st.cache_data(ttl=300, show_spinner="Reading the QuickBooks items…")
-def qbo_items(client_id: int, api_url: str, realm: str, _db: Database) -> list[QboItem]:
+def qbo_items(db_url: str, client_id: int, api_url: str, realm: str, _db: Database) -> list[QboItem]:
     """The client's QBO items, active and inactive (cached five minutes; "Refresh" clears it)."""
     from services.qbo.gateway import QboGateway
     from services.storage import clients as clients_repo
@@ -79,13 +80,31 @@ def qbo_items(client_id: int, api_url: str, realm: str, _db: Database) -> list[Q
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def qbo_accounts(client_id: int, api_url: str, realm: str, _db: Database) -> list[QboAccount]:
+def qbo_accounts(db_url: str, client_id: int, api_url: str, realm: str, _db: Database) -> list[QboAccount]:
     """The client's QBO accounts (for a new item's income, COGS and asset accounts)."""
     from services.qbo.gateway import QboGateway
     from services.storage import clients as clients_repo
 
     client = clients_repo.get_client(_db, client_id=client_id)
     return QboGateway.for_client(_db, client).list_accounts()
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=20)
+def channel_products(db_url: str, integration_id: int, signature: str, _db: Database) -> list[ChannelProduct]:
+    """The integration's channel products, recomputed only when its settlements change."""
+    from services.storage import clients as clients_repo
+    from services.storage.mappings import list_channel_products
+
+    return list_channel_products(_db, clients_repo.get_integration_by_id(_db, integration_id))
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=20)
+def saved_mappings(db_url: str, integration_id: int, version: int, _db: Database) -> dict[str, Mapping]:
+    """The integration's stored mappings at ``version`` (a save bumps it, so this never goes stale)."""
+    from services.storage import clients as clients_repo
+    from services.storage.mappings import load_mappings
+
+    return load_mappings(_db, clients_repo.get_integration_by_id(_db, integration_id))
 
 
 class _Keys:
@@ -138,12 +157,12 @@ def _fold_callback(keys: _Keys, saved: dict[str, Mapping], titles: dict[str, str
 
 def render(db: Database, client: Client, integration: Integration) -> None:
     """Draw the Mappings tab of ``integration`` (a client's sales channel)."""
-    from services.storage.mappings import list_channel_products, load_mappings, mapping_version
+    from services.storage.mappings import channel_products_signature, mapping_version
 
     ss = st.session_state
     keys = _Keys(integration)
     try:
-        items = qbo_items(client.id, client.sandbox_url, client.realm_id, db)
+        items = qbo_items(db.url, client.id, client.sandbox_url, client.realm_id, db)
     except SettlebridgeError as exc:
         show_error(exc)
         if st.button("Try again", key="map_items_retry"):
@@ -151,13 +170,13 @@ def render(db: Database, client: Client, integration: Integration) -> None:
             st.rerun()
         return
     index = ItemIndex.of(items)
-    saved = load_mappings(db, integration)
     version = mapping_version(db, integration)
+    saved = saved_mappings(db.url, integration.id, version, db)
     draft: dict[str, Mapping | None] = ss.setdefault(keys.draft, {})
     if keys.base not in ss:
         ss[keys.base] = version
     effective = _effective(saved, draft)
-    products = list_channel_products(db, integration)
+    products = channel_products(db.url, integration.id, channel_products_signature(db, integration), db)
     rows = channel_rows(products, effective)
     titles = {r.sku: r.title for r in rows}
 
@@ -462,7 +481,7 @@ def _create_items(db: Database, client: Client, integration: Integration, keys: 
                 COL_C_FIRST: st.column_config.DateColumn(COL_C_FIRST, format="YYYY-MM-DD"),
             })
         try:
-            accounts = qbo_accounts(client.id, client.sandbox_url, client.realm_id, db)
+            accounts = qbo_accounts(db.url, client.id, client.sandbox_url, client.realm_id, db)
         except SettlebridgeError as exc:
             show_error(exc)
             return

@@ -154,3 +154,20 @@ def test_list_channel_products__from_stored_settlements(db: Database, integ: Int
         ("Mug, blue", dt.date(2026, 3, 3), dt.date(2026, 3, 9), 3, 1)
     only = products["ONLY-REFUND"]
     assert (only.first_date, only.units_sold, only.units_refunded) == (dt.date(2026, 3, 7), 0, 3)
+
+
+def test_channel_products_signature__changes_with_settlements(db: Database, integ: Integration) -> None:
+    from services.storage.mappings import channel_products_signature
+    from services.storage.settlements import delete_settlement, save_settlement
+
+    empty = channel_products_signature(db, integ)
+    row = _row(1, "A", Category.PRODUCT_SALE, 3, 1)
+    s = Settlement("S1", Channel.AMAZON, "amazon_v2", "Amazon.com", "USD", dt.date(2026, 3, 1),
+                   dt.date(2026, 3, 14), dt.date(2026, 3, 16), row.amount, (row,))
+    save_settlement(db, integ, s)
+    one = channel_products_signature(db, integ)
+    assert one != empty and channel_products_signature(db, integ) == one
+    save_settlement(db, integ, s, replace=True)
+    assert channel_products_signature(db, integ) not in (empty, one)
+    delete_settlement(db, integ, "S1")
+    assert channel_products_signature(db, integ) == empty

@@ -164,6 +164,25 @@ def list_history(db: Database, integration: Integration, *, sku: Sku | None = No
                 for r in conn.execute(q)]
 
 
+def channel_products_signature(db: Database, integration: Integration) -> str:
+    """A short text that changes whenever the integration's stored settlements change.
+
+    Why: the mapping tab caches :func:`list_channel_products` (an aggregate over every stored
+    row) under this key, so a rerun does not re-aggregate 20,000 SKUs when nothing was imported.
+    """
+    try:
+        from services.storage.settlements import settlements
+    except ImportError:
+        return "none"
+    s = settlements
+    q = sa.select(sa.func.count(s.c.id), sa.func.coalesce(sa.func.sum(s.c.id), 0),
+                  sa.func.coalesce(sa.func.sum(s.c.version), 0), sa.func.coalesce(sa.func.sum(s.c.row_count), 0)
+                  ).where(s.c.integration_id == integration.id)
+    with db.connect() as conn:
+        row = conn.execute(q).one()
+    return ":".join(str(v) for v in row)
+
+
 def list_channel_products(db: Database, integration: Integration) -> list[ChannelProduct]:
     """Every SKU seen in the integration's stored settlements, with sales dates and units.
 
