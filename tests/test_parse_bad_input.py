@@ -151,3 +151,9 @@ def test_every_fixture_cut_anywhere__never_raises(fixture: str) -> None:
             assert res.settlement is not None or any(i.severity is Severity.ERROR for i in res.issues)
             for issue in res.issues:
                 assert issue.file == fixture
+
+
+def test_v2__line_of_tabs_only_is_ignored() -> None:
+    res = parse_file("tabs.txt", V2 + b"\t" * 23 + b"\n")
+    assert res.settlement is not None and not _errors(res)
+    assert len(res.settlement.rows) == 31

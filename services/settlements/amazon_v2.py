@@ -231,6 +231,14 @@ def _parse(name: str, data: bytes) -> ParseResult:
             issues.append(error(f"{label} is not a date: {text!r}", name, summary_line, code="bad_date"))
 
     rows_idx = np.delete(np.arange(n), summary_rows)
+    # lines that are only tabs (some exports end with one) carry nothing: not rows, not errors
+    empty = [(amount_col, ""), (cols["transaction-type"], ""), (cols["amount-type"], "")]
+    codes = [col.values.index(v) if v in col.values else -1 for col, v in empty]
+    if all(c >= 0 for c in codes):
+        hollow = np.ones(len(rows_idx), dtype=bool)
+        for (col, _), code in zip(empty, codes, strict=True):
+            hollow &= col.idx[rows_idx] == code
+        rows_idx = rows_idx[~hollow]
     m = len(rows_idx)
 
     # amounts, once per distinct text
