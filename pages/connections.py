@@ -77,7 +77,8 @@ with add_tab:
     else:
         keys = oauth.app_keys()
         if keys is None:
-            st.info(oauth.HOW_TO_CONFIGURE, icon=":material/key:")
+            st.info(oauth.WHERE_KEYS_GO, icon=":material/key:")
+            st.code(oauth.SECRETS_EXAMPLE, language="toml")
         else:
             name = st.text_input("Client name", key="conn_oauth_name",
                                  help="How Settlebridge will call this company.")

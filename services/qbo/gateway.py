@@ -60,6 +60,8 @@ FAULT_HINTS: dict[str, str] = {
     "2500": "A referenced object (item, account, customer) is invalid or inactive.",
     "3200": "QuickBooks refused the connection's credentials; reconnect the company.",
     "003200": "QuickBooks refused the connection's credentials; reconnect the company.",
+    "3100": "This connection may not reach that company (a wrong realm id, or the app was "
+            "disconnected in QuickBooks); check the company or reconnect it.",
     "5010": "Someone changed this object in QuickBooks since it was read; read it again and retry.",
     "6000": "QuickBooks refused the document (a business validation rule).",
     "6140": "This document number is already used: custom transaction numbers are on in QuickBooks "

@@ -40,14 +40,21 @@ from services.storage import clients as repo
 
 STATE_PREFIX = "oauth_state:"
 STATE_TTL_SECONDS = 15 * 60
-HOW_TO_CONFIGURE = (
-    "To connect a real QuickBooks Online company, create an app at developer.intuit.com and put its "
-    "keys in .streamlit/secrets.toml:\n\n"
-    "[intuit]\nclient_id = \"...\"\nclient_secret = \"...\"\n"
-    "redirect_uri = \"http://localhost:8501/connections\"\nenvironment = \"production\"  # or \"sandbox\"\n\n"
-    "or set INTUIT_CLIENT_ID, INTUIT_CLIENT_SECRET, INTUIT_REDIRECT_URI and INTUIT_ENVIRONMENT. "
-    "The redirect URI must be listed in the app's keys at Intuit."
+SECRETS_EXAMPLE = (
+    "[intuit]\n"
+    "client_id = \"...\"\n"
+    "client_secret = \"...\"\n"
+    "redirect_uri = \"http://localhost:8501/connections\"\n"
+    "environment = \"production\"  # or \"sandbox\"\n"
 )
+WHERE_KEYS_GO = (
+    "To connect a real QuickBooks Online company, create an app at developer.intuit.com and put its "
+    "keys in .streamlit/secrets.toml under [intuit] (client_id, client_secret, redirect_uri, "
+    "environment), or set INTUIT_CLIENT_ID, INTUIT_CLIENT_SECRET, INTUIT_REDIRECT_URI and "
+    "INTUIT_ENVIRONMENT. The redirect URI is the app's Connections page and must be listed in the "
+    "app's keys at Intuit."
+)
+HOW_TO_CONFIGURE = WHERE_KEYS_GO + "\n\n" + SECRETS_EXAMPLE
 
 _refresh_lock = threading.Lock()
 
@@ -91,7 +98,7 @@ def app_keys() -> AppKeys | None:
 def _require_keys(keys: AppKeys | None) -> AppKeys:
     keys = keys or app_keys()
     if keys is None:
-        raise BadInput("No Intuit app keys are configured. " + HOW_TO_CONFIGURE)
+        raise BadInput("No Intuit app keys are configured. " + WHERE_KEYS_GO)
     return keys
 
 
@@ -223,7 +230,7 @@ def access_token_for(db: Database, client: Client) -> tuple[str, str]:
     if tokens.access_expired():
         if keys is None:
             raise QboAuthError("The QuickBooks access token has expired and no Intuit app keys are "
-                               "configured to refresh it. " + HOW_TO_CONFIGURE)
+                               "configured to refresh it. " + WHERE_KEYS_GO)
         tokens = refresh(db, client, keys)
     if client.sandbox_url:
         return tokens.access_token, client.sandbox_url.rstrip("/")
