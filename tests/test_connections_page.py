@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
@@ -107,3 +109,31 @@ def test_page__a_forged_state_is_refused(app_db: Database, monkeypatch: pytest.M
     at = _connections(code="stolen-code", state="forged", realmId="123")
     assert any("state mismatch" in e.value for e in at.error)
     assert [c.name for c in repo.list_clients(app_db)] == [DEMO_CLIENT]
+
+
+def test_page__connect_to_quickbooks_round_trip(app_db: Database, monkeypatch: pytest.MonkeyPatch,
+                                                sandbox: Any) -> None:
+    from tests.test_oauth import CLIENT_ID, CLIENT_SECRET, FakeIntuit
+
+    intuit = FakeIntuit().start()
+    try:
+        monkeypatch.setenv("INTUIT_CLIENT_ID", CLIENT_ID)
+        monkeypatch.setenv("INTUIT_CLIENT_SECRET", CLIENT_SECRET)
+        monkeypatch.setenv("INTUIT_REDIRECT_URI", "http://localhost:8501/connections")
+        monkeypatch.setenv("INTUIT_ENVIRONMENT", intuit.discovery_url)
+        monkeypatch.setenv("INTUIT_API_URL", sandbox.url)
+        at = _connections()
+        at.text_input(key="conn_oauth_name").set_value("Acme Books")
+        at.button(key="conn_oauth_start").click().run()
+        assert not at.exception
+        url = at.session_state["conn_auth_url"]
+        assert url.startswith(intuit.base + "/connect/oauth2?")
+        state = parse_qs(urlsplit(url).query)["state"][0]
+        back = _connections(code="good-code", state=state, realmId=sandbox.realm)
+        assert any("Connected Acme Books: Demo Company" in s.value for s in back.success)
+        frame = _clients_frame(back)
+        acme = frame[frame["Client"] == "Acme Books"].iloc[0]
+        assert acme["Connection"] == "QuickBooks Online (Intuit sign-in)"
+        assert acme["Plan"] == "QuickBooks Online Plus"
+    finally:
+        intuit.stop()
