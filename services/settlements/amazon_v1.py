@@ -29,6 +29,7 @@ from services.settlements.common import (
     fail,
     find_table,
     finish,
+    guess_decimal_comma,
     has_header,
     parse_amount,
     parse_date,
@@ -78,8 +79,8 @@ def _parse(name: str, data: bytes) -> ParseResult:
     summary_line = None
     rows: list[SettlementRow] = []
     quantities: dict[tuple[str, str], tuple[int, int]] = {}
-    amounts_seen = [g["total-amount"](r) for _, r in table.rows[:1]]
-    decimal_comma = any("," in a and "." not in a for a in amounts_seen)
+    decimal_comma = guess_decimal_comma(g[c](rec) for _, rec in table.rows[:5000]
+                                        for c in ("total-amount", *(a for a, _, _ in AMOUNTS)))
     for line, rec in table.rows:
         if len(rec) < width - 1 and any(c.strip() for c in rec):
             issues.append(error(f"this line has {len(rec)} columns, the header has {width} "
