@@ -389,3 +389,22 @@ def test_gateway__always_slow_is_unavailable_in_words(sandbox: Any) -> None:
     sandbox.faults.add(kind="delay", count=2, seconds=0.6)
     with pytest.raises(QboUnavailable, match="did not answer after 2 attempts"):
         g.company_info()
+
+
+def test_gateway__inactive_items_only_when_asked(sandbox: Any) -> None:
+    g = gateway(sandbox)
+    made = g.create_item(name="Retired Widget", item_type="NonInventory", income_account="Sales of Product Income")
+    g.update("Item", {"Id": made.id, "SyncToken": made.sync_token, "sparse": True, "Active": False})
+    assert made.id not in {i.id for i in g.list_items()}
+    retired = {i.id: i for i in g.list_items(include_inactive=True)}[made.id]
+    assert retired.active is False
+    assert retired.name.startswith("Retired Widget")  # QBO renames it "... (deleted)"
+    assert g.find_item("Retired Widget") is None  # the name is free again, as in QBO
+
+
+def test_gateway__names_with_quotes_are_found(sandbox: Any) -> None:
+    g = gateway(sandbox)
+    before = g.count("Account")
+    account = g.ensure_account("Owner's Investment", "Equity")
+    assert account.account_sub_type == "OwnersEquity"  # the seeded one, not a new account
+    assert g.count("Account") == before
