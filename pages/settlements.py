@@ -3,13 +3,15 @@ settlements imported so far. Thin: widgets → :func:`services.importing.import_
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from components import state
 from components.feedback import show_error
 from components.settlement_view import show_import_result, show_settlement_list, show_summary
 from services.errors import SettlebridgeError
-from services.importing import import_files
+from services.importing import ImportOutcome, import_files
 from services.settlements import summarize
 from services.storage import settlements as repo
 
@@ -47,7 +49,9 @@ if submitted:
             with st.spinner("Reading and storing the settlements…"):
                 outcome = import_files(db, client, integration, [(f.name, f.getvalue()) for f in files],
                                        who=WHO, replace=replace)
-            st.session_state["set_last"] = (integration.id, outcome)
+            # keep only the summaries: a million-row settlement must not live on in the session
+            light = ImportOutcome(tuple(dataclasses.replace(r, settlement=None) for r in outcome.settlements))
+            st.session_state["set_last"] = (integration.id, light)
         except SettlebridgeError as exc:
             show_error(exc)
 

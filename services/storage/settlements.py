@@ -21,7 +21,6 @@ uniqueness is per settlement, and :func:`find_imported_files` answers "was this 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -176,26 +175,19 @@ def _chunks(rows: Sequence[SettlementRow]) -> Iterator[tuple[int, Sequence[Settl
         yield start, rows[start:start + CHUNK]
 
 
-def _copy_text(value: object) -> str:
-    """One field of PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
 def _insert_rows(conn: Any, pk: int, rows: Sequence[SettlementRow]) -> None:
     """Insert every row of a settlement in chunks (``COPY`` on PostgreSQL, executemany elsewhere)."""
     if conn.dialect.name == "postgresql" and rows:
+        # COPY with psycopg's own row encoder: the fastest way into PostgreSQL.
         cursor = conn.connection.driver_connection.cursor()
         cols = ", ".join(f'"{c}"' for c in _ROW_COLUMNS)
         with cursor.copy(f"COPY settlement_rows ({cols}) FROM STDIN") as copy:
-            for start, chunk in _chunks(rows):
-                buf = io.StringIO()
-                for values in _row_values(pk, chunk, start):
-                    buf.write("\t".join(_copy_text(values[c]) for c in _ROW_COLUMNS))
-                    buf.write("\n")
-                copy.write(buf.getvalue())
+            copy.set_types(["int4", "int4", "int4", "text", "text", "int8", "date", "text", "text", "text",
+                            "text", "int4", "bool", "text", "text"])
+            for i, r in enumerate(rows):
+                copy.write_row((pk, i, r.source_row, r.category.value, r.fee_kind.value if r.fee_kind else None,
+                                to_cents(r.amount), r.date, r.order_id, r.order_item, r.sku, r.title, r.quantity,
+                                r.is_refund, r.raw_type, r.source_file))
         return
     if conn.dialect.name == "sqlite" and rows:
         # The driver directly, with plain tuples: SQLAlchemy's per-value processing triples the time.
