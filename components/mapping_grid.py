@@ -89,22 +89,52 @@ def qbo_accounts(db_url: str, client_id: int, api_url: str, realm: str, _db: Dat
     return QboGateway.for_client(_db, client).list_accounts()
 
 
+# The two caches below hold plain tuples: unpickling 20,000 frozen dataclasses on every rerun
+# costs more than reading them from the database again.
+
+
 @st.cache_data(ttl=600, show_spinner=False, max_entries=20)
-def channel_products(db_url: str, integration_id: int, signature: str, _db: Database) -> list[ChannelProduct]:
-    """The integration's channel products, recomputed only when its settlements change."""
+def _channel_products_rows(db_url: str, integration_id: int, signature: str, _db: Database) -> list[tuple[Any, ...]]:
     from services.storage import clients as clients_repo
     from services.storage.mappings import list_channel_products
 
-    return list_channel_products(_db, clients_repo.get_integration_by_id(_db, integration_id))
+    return [(p.sku, p.title, p.first_date.toordinal() if p.first_date else 0,
+             p.last_date.toordinal() if p.last_date else 0, p.units_sold, p.units_refunded)
+            for p in list_channel_products(_db, clients_repo.get_integration_by_id(_db, integration_id))]
+
+
+def channel_products(db: Database, integration: Integration) -> list[ChannelProduct]:
+    """The integration's channel products, recomputed only when its settlements change."""
+    from services.storage.mappings import channel_products_signature
+
+    signature = channel_products_signature(db, integration)
+    day = dt.date.fromordinal
+    return [ChannelProduct(sku, title, day(first) if first else None, day(last) if last else None, sold, refunded)
+            for sku, title, first, last, sold, refunded in _channel_products_rows(db.url, integration.id, signature, db)]
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=20)
-def saved_mappings(db_url: str, integration_id: int, version: int, _db: Database) -> dict[str, Mapping]:
-    """The integration's stored mappings at ``version`` (a save bumps it, so this never goes stale)."""
+def _mapping_rows(db_url: str, integration_id: int, version: int, _db: Database) -> list[tuple[Any, ...]]:
     from services.storage import clients as clients_repo
     from services.storage.mappings import load_mappings
 
-    return load_mappings(_db, clients_repo.get_integration_by_id(_db, integration_id))
+    return [(m.sku, m.type.value, (m.item.id, m.item.name) if m.item else None, m.title,
+             tuple((c.item.id, c.item.name, str(c.qty), str(c.percent)) for c in m.components))
+            for m in load_mappings(_db, clients_repo.get_integration_by_id(_db, integration_id)).values()]
+
+
+def saved_mappings(db: Database, integration: Integration, version: int) -> dict[str, Mapping]:
+    """The integration's stored mappings at ``version`` (a save bumps it, so this never goes stale)."""
+    from decimal import Decimal
+
+    from services.records import ItemRef
+
+    out: dict[str, Mapping] = {}
+    for sku, mtype, item, title, comps in _mapping_rows(db.url, integration.id, version, db):
+        out[sku] = Mapping(sku, MappingType(mtype), ItemRef(*item) if item else None,
+                           tuple(BundleComponent(ItemRef(i, n), Decimal(q), Decimal(p)) for i, n, q, p in comps),
+                           title)
+    return out
 
 
 class _Keys:
@@ -157,7 +187,7 @@ def _fold_callback(keys: _Keys, saved: dict[str, Mapping], titles: dict[str, str
 
 def render(db: Database, client: Client, integration: Integration) -> None:
     """Draw the Mappings tab of ``integration`` (a client's sales channel)."""
-    from services.storage.mappings import channel_products_signature, mapping_version
+    from services.storage.mappings import mapping_version
 
     ss = st.session_state
     keys = _Keys(integration)
@@ -171,12 +201,12 @@ def render(db: Database, client: Client, integration: Integration) -> None:
         return
     index = ItemIndex.of(items)
     version = mapping_version(db, integration)
-    saved = saved_mappings(db.url, integration.id, version, db)
+    saved = saved_mappings(db, integration, version)
     draft: dict[str, Mapping | None] = ss.setdefault(keys.draft, {})
     if keys.base not in ss:
         ss[keys.base] = version
     effective = _effective(saved, draft)
-    products = channel_products(db.url, integration.id, channel_products_signature(db, integration), db)
+    products = channel_products(db, integration)
     rows = channel_rows(products, effective)
     titles = {r.sku: r.title for r in rows}
 
