@@ -31,6 +31,8 @@ LIST_ENTITIES = frozenset({"Account", "Item", "Vendor", "Customer"})
 TRANSACTIONS = frozenset({"Bill", "Purchase", "SalesReceipt", "RefundReceipt", "Deposit"})
 SINGLETONS = frozenset({"CompanyInfo", "Preferences"})
 SALES_FORMS = ("SalesReceipt", "RefundReceipt")
+# fields QBO stores but does not filter or sort on (a memo is no idempotency key)
+NOT_QUERYABLE = frozenset({"privatenote", "line", "customermemo", "description", "purchasedesc"})
 PRIVATE = "_sb"  # key of the sandbox's own bookkeeping inside an entity; never sent out
 
 
@@ -311,6 +313,10 @@ class Company:
                            f"QueryParserError: Invalid entity name: {q.entity}")
         if q.max_results < 0:
             raise QboFault(4000, "Error parsing query", "QueryValidationError: MAXRESULTS must be positive")
+        for name in [c.field for c in q.where] + [f for f, _ in q.order]:
+            if name.split(".")[0].lower() in NOT_QUERYABLE:
+                raise QboFault(4001, "Invalid query",
+                               f"QueryValidationError: property '{name}' is not queryable")
         with self.lock:
             rows = self.all(entity)
             where = list(q.where)

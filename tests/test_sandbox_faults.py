@@ -211,15 +211,21 @@ def test_injected__delay(qb_client: Any, sandbox: Any) -> None:
 def test_injected__drop_after_commit_stores_the_write(qb_client: Any, sandbox: Any) -> None:
     mug = _mug(qb_client)
     sandbox.faults.add(kind="drop_after_commit", count=1, methods=("POST",), path_contains="/salesreceipt")
-    receipt = sales_receipt("2026-11-30", [sale_line(mug.Id, 1, "14.99")], note="settlement-1/sales/1")
+    receipt = sales_receipt("2026-11-30", [sale_line(mug.Id, 1, "14.99")], doc_number="AMZ-S1-1")
     with pytest.raises(requests.exceptions.ConnectionError):
         receipt.save(qb=qb_client, request_id="drop-1")
     # the write was committed: asking QBO finds it, and a resend with the same requestid creates nothing
-    found = SalesReceipt.where("PrivateNote = 'settlement-1/sales/1'", qb=qb_client)
+    found = SalesReceipt.where("DocNumber = 'AMZ-S1-1'", qb=qb_client)
     assert len(found) == 1
-    again = sales_receipt("2026-11-30", [sale_line(mug.Id, 1, "14.99")], note="settlement-1/sales/1")
+    again = sales_receipt("2026-11-30", [sale_line(mug.Id, 1, "14.99")], doc_number="AMZ-S1-1")
     assert again.save(qb=qb_client, request_id="drop-1").Id == found[0].Id
     assert SalesReceipt.count(qb=qb_client) == 1
+
+
+def test_query__private_note_is_not_queryable(qb_client: Any) -> None:
+    with pytest.raises(QuickbooksException) as err:
+        SalesReceipt.where("PrivateNote = 'settlement-1/sales/1'", qb=qb_client)
+    assert err.value.error_code == 4001
 
 
 def test_injected__faults_over_http_and_health(sandbox: Any) -> None:
