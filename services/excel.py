@@ -239,15 +239,26 @@ def import_workbook(data: bytes, *, current: MappingABC[Sku, Mapping | None], it
         :class:`ImportResult`; issues name the sheet (``Issue.file``) and the row.
     """
     index = ItemIndex.of(items)
-    issues: list[Issue] = []
     try:
-        wb = load_workbook(io.BytesIO(data), data_only=True)
+        wb = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
         return ImportResult({}, (error(f"{file_name} is not an Excel workbook (.xlsx) that can be read: "
                                        f"{type(exc).__name__}.", file_name, None, "not_xlsx"),))
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         return ImportResult({}, (error(f"{file_name} is damaged and cannot be read ({type(exc).__name__}).",
                                        file_name, None, "not_xlsx"),))
+    try:
+        return _read(wb, current, index, file_name)
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile, SyntaxError) as exc:
+        # a read-only workbook parses its sheets lazily: damage inside a sheet shows up here
+        return ImportResult({}, (error(f"{file_name} is damaged and cannot be read ({type(exc).__name__}).",
+                                       file_name, None, "not_xlsx"),))
+    finally:
+        wb.close()
+
+
+def _read(wb: Any, current: MappingABC[Sku, Mapping | None], index: ItemIndex, file_name: str) -> ImportResult:
+    issues: list[Issue] = []
     if SHEET_MAPPINGS not in wb.sheetnames:
         return ImportResult({}, (error(f"{file_name} has no sheet named {SHEET_MAPPINGS!r} "
                                        f"(it has: {', '.join(wb.sheetnames)}).", file_name, None, "no_sheet"),))

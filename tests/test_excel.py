@@ -201,3 +201,17 @@ def test_import__stale_item_kept_with_a_warning() -> None:
     assert [(i.row, i.code) for i in result.issues] == [(4, "stale_item")]
     assert "GONE" not in result.changes
     assert ItemRef("3", "Old Mug") == OLD
+
+
+def test_import__damaged_sheet_inside_a_valid_zip() -> None:
+    src = zipfile.ZipFile(io.BytesIO(book()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            z.writestr(name, data)
+    result = import_workbook(out.getvalue(), current=current(), items=ITEMS, file_name="half.xlsx")
+    assert [i.code for i in result.issues] == ["not_xlsx"] and result.changes == {}
+    assert "half.xlsx" in result.issues[0].message
