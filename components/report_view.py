@@ -32,8 +32,9 @@ def outcomes_frame(outcomes: Sequence[DocOutcome]) -> pd.DataFrame:
     return pd.DataFrame([{
         "Outcome": STATUS_WORDS.get(o.status, o.status), "Type": o.type, "DocNumber": o.doc_number,
         "Date": o.date, "Total": money_str(o.total), "QBO Id": o.qbo_id, "Link": o.link or None,
-        "Problem": o.error, "What to do": o.what_to_do, "Key": o.key} for o in outcomes],
-        columns=["Outcome", "Type", "DocNumber", "Date", "Total", "QBO Id", "Link", "Problem", "What to do", "Key"])
+        "Where": o.where, "Problem": o.error, "What to do": o.what_to_do, "Key": o.key} for o in outcomes],
+        columns=["Outcome", "Type", "DocNumber", "Date", "Total", "QBO Id", "Link", "Where", "Problem",
+                 "What to do", "Key"])
 
 
 def progress_text(p: Progress) -> str:

@@ -23,6 +23,7 @@ from services.qbo.posting import (
     post_documents,
     private_note,
     qbo_link,
+    qbo_where,
     request_id_for,
     tie_out,
     undo_documents,
@@ -167,14 +168,17 @@ def test_explain__says_what_to_do(code: str, words: str) -> None:
     assert words in todo
 
 
-@pytest.mark.parametrize(("kind", "doc_type", "link"), [
-    ("oauth", "SalesReceipt", "https://app.qbo.intuit.com/app/salesreceipt?txnId=42"),
-    ("oauth", "Purchase", "https://app.qbo.intuit.com/app/expense?txnId=42"),
-    ("sandbox", "Deposit", "http://127.0.0.1:1/v3/company/9/deposit/42 (local sandbox)"),
+@pytest.mark.parametrize(("kind", "doc_type", "link", "where"), [
+    ("oauth", "SalesReceipt", "https://app.qbo.intuit.com/app/salesreceipt?txnId=42", "QuickBooks Online"),
+    ("oauth", "Purchase", "https://app.qbo.intuit.com/app/expense?txnId=42", "QuickBooks Online"),
+    ("sandbox", "Deposit", "", "local sandbox (a stand-in for QuickBooks Online, no web page): "
+                               "http://127.0.0.1:1/v3/company/9/deposit/42"),
 ])
-def test_qbo_link__real_or_local(kind: str, doc_type: str, link: str) -> None:
+def test_qbo_link__real_or_local(kind: str, doc_type: str, link: str, where: str) -> None:
     client = Client(id=1, name="c", kind=kind, realm_id="9", sandbox_url="http://127.0.0.1:1/v3")
     assert qbo_link(client, doc_type, "42") == link
+    assert qbo_where(client, doc_type, "42") == where
+    assert qbo_link(client, doc_type, "") == qbo_where(client, doc_type, "") == ""
 
 
 # --- against the sandbox ---------------------------------------------------------------------------
@@ -222,7 +226,7 @@ def test_post__then_again_creates_nothing_new(posting_db: Any, gateway: QboGatew
     assert len(first.created) == 40 and not first.failed and first.all_posted
     assert first.calls <= 2 + 1 + 1  # accounts, 2 batches, and at most one more
     assert seen[-1].done == seen[-1].total == 40 and seen[-1].seconds_left == 0
-    assert all(o.qbo_id and "(local sandbox)" in o.link for o in first.documents)
+    assert all(o.qbo_id and o.where.startswith("local sandbox") and not o.link for o in first.documents)
     second = _post(posting_db, gateway, sandbox, "P1", docs)
     assert len(second.already_posted) == 40 and not second.created and second.calls == 0
     _exactly_once(qb_client, "P1", docs)

@@ -47,7 +47,7 @@ def _resolve(args: argparse.Namespace, ctx: Context) -> tuple[Any, Any]:
 
 def _doc_json(o: Any) -> dict[str, Any]:
     return {"key": o.key, "type": o.type, "doc_number": o.doc_number, "date": o.date, "total": money_str(o.total),
-            "status": o.status, "qbo_id": o.qbo_id, "link": o.link, "error": o.error,
+            "status": o.status, "qbo_id": o.qbo_id, "link": o.link, "where": o.where, "error": o.error,
             "error_code": o.error_code, "what_to_do": o.what_to_do, "attempts": o.attempts}
 
 

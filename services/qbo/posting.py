@@ -143,13 +143,21 @@ def _live_with_key(rows: Iterable[dict[str, Any]], key: str) -> dict[str, Any] |
 
 
 def qbo_link(client: Client | None, doc_type: str, qbo_id: str) -> str:
-    """Where the posted document opens: QuickBooks' own page, or a note for the local sandbox."""
+    """Where the posted document opens in QuickBooks Online (``""`` for the local sandbox, which
+    has no web pages: :func:`qbo_where` says so)."""
+    if not qbo_id or (client is not None and client.kind == "sandbox"):
+        return ""
+    return f"{QBO_APP}/{_LINK_PAGE.get(doc_type, doc_type.lower())}?txnId={qbo_id}"
+
+
+def qbo_where(client: Client | None, doc_type: str, qbo_id: str) -> str:
+    """Where the document lives, in words: ``QuickBooks Online`` or the local sandbox's API address."""
     if not qbo_id:
         return ""
     if client is not None and client.kind == "sandbox":
-        base = client.sandbox_url.rstrip("/")
-        return f"{base}/company/{client.realm_id}/{doc_type.lower()}/{qbo_id} (local sandbox)"
-    return f"{QBO_APP}/{_LINK_PAGE.get(doc_type, doc_type.lower())}?txnId={qbo_id}"
+        return (f"local sandbox (a stand-in for QuickBooks Online, no web page): "
+                f"{client.sandbox_url.rstrip('/')}/company/{client.realm_id}/{doc_type.lower()}/{qbo_id}")
+    return "QuickBooks Online"
 
 
 # --- the JSON body ------------------------------------------------------------------------------
@@ -274,6 +282,7 @@ class DocOutcome:
     status: str
     qbo_id: str = ""
     link: str = ""
+    where: str = ""
     error: str = ""
     error_code: str = ""
     what_to_do: str = ""
@@ -391,6 +400,7 @@ class _Run:
         self.outcomes[key] = DocOutcome(
             key=key, type=doc.type.value, doc_number=doc.doc_number, date=doc.date, total=doc.total,
             status=status, qbo_id=qbo_id, link=qbo_link(self.client, doc.type.value, qbo_id),
+            where=qbo_where(self.client, doc.type.value, qbo_id),
             error=error, error_code=code, what_to_do=todo, attempts=attempts)
 
     def tick(self, n: int) -> None:
@@ -642,7 +652,8 @@ def document_outcomes(db: Database, client: Client, integration_id: int, settlem
         status = {PostState.POSTED: "posted", PostState.FAILED: "failed"}.get(p.state, p.state.value)
         out.append(DocOutcome(key=p.key, type=p.doc_type, doc_number=p.doc_number, date=p.doc_date,
                               total=p.total, status=status, qbo_id=p.qbo_id,
-                              link=qbo_link(client, p.doc_type, p.qbo_id), error=p.error_message,
+                              link=qbo_link(client, p.doc_type, p.qbo_id),
+                              where=qbo_where(client, p.doc_type, p.qbo_id), error=p.error_message,
                               error_code=p.error_code, what_to_do=p.error_hint, attempts=p.attempts))
     return out
 
