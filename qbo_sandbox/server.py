@@ -112,14 +112,85 @@ class _Drop(Exception):
     """Close the connection without an answer (after the write was committed)."""
 
 
+class SandboxBusy(RuntimeError):
+    """Another sandbox process already serves this data directory."""
+
+
+RUNNING_FILE = "sandbox.json"
+LOCK_FILE = ".sandbox.lock"
+
+
+def running(data_dir: Path) -> dict[str, Any] | None:
+    """The sandbox serving ``data_dir`` in some process, as ``{"url", "realm", "pid"}``, if any.
+
+    Lets a second app instance use the running sandbox instead of opening the same file twice.
+    """
+    path = Path(data_dir) / RUNNING_FILE
+    try:
+        info = jsonx.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and _lock_held(Path(data_dir)) else None
+
+
+def _lock_held(data_dir: Path) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Unix: no cross-process lock
+        return True
+    try:
+        with open(data_dir / LOCK_FILE, "a+") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False
+
+
 class SandboxServer:
-    """A running sandbox: ``SandboxServer(dir).start()``, then ``.url``, ``.realm``, ``.faults``."""
+    """A running sandbox: ``SandboxServer(dir).start()``, then ``.url``, ``.realm``, ``.faults``.
+
+    One sandbox owns a data directory at a time: a second one (in another process) raises
+    :class:`SandboxBusy`; :func:`running` tells where the first one answers.
+    """
 
     def __init__(self, data_dir: Path, seed: str = "demo", realm: str | None = None, port: int = 0,
                  host: str = "127.0.0.1", throttle: bool = True) -> None:
         from qbo_sandbox import seeds
 
         self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self._acquire()
+        try:
+            self._open(seeds, seed, realm, port, host, throttle)
+        except BaseException:
+            self._release()
+            raise
+
+    def _acquire(self) -> Any:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover
+            return None
+        handle = open(self.data_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the server's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            info = running(self.data_dir) or {}
+            raise SandboxBusy(f"{self.data_dir} is already served by another sandbox"
+                              + (f" at {info.get('url')} (pid {info.get('pid')})" if info else "")) from None
+        return handle
+
+    def _release(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing drops the flock
+            self._lock_file = None
+
+    def _open(self, seeds: Any, seed: str, realm: str | None, port: int, host: str, throttle: bool) -> None:
         self.store = Store(self.data_dir)
         if self.store.is_new():
             realm = realm or DEFAULT_REALM
@@ -129,6 +200,7 @@ class SandboxServer:
             raise ValueError(f"{self.data_dir} holds company {stored}, not {realm}")
         self.realm = stored
         self.company = Company(self.store, self.realm)
+        self._stopped = False
         self.faults = Faults()
         self.throttle = Throttle(enabled=throttle)
         self.host = host
@@ -148,9 +220,17 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         handler = type("Handler", (_Handler,), {"sandbox": self})
-        self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        try:
+            self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        except OSError:
+            self.stop()  # the port is taken: give the directory back before the caller retries
+            raise
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
+        import os
+
+        (self.data_dir / RUNNING_FILE).write_text(
+            jsonx.dumps({"url": self.url, "realm": self.realm, "pid": os.getpid()}), encoding="utf-8")
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="qbo-sandbox", daemon=True)
         self._thread.start()
@@ -170,11 +250,18 @@ class SandboxServer:
             self.stop()
 
     def stop(self) -> None:
+        """Stop serving, close the file and give up the data directory (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+            with contextlib.suppress(OSError):
+                (self.data_dir / RUNNING_FILE).unlink()
         self.store.close()
+        self._release()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

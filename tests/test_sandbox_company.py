@@ -141,3 +141,23 @@ def test_cli__bad_seed_is_exit_2(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           timeout=30)
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def test_store__one_sandbox_per_directory(tmp_path: Path) -> None:
+    from qbo_sandbox.server import SandboxBusy, running
+
+    first = SandboxServer(tmp_path, seed="empty").start()
+    try:
+        assert running(tmp_path) == {"url": first.url, "realm": first.realm, "pid": os.getpid()}
+        with pytest.raises(SandboxBusy, match=first.url):
+            SandboxServer(tmp_path)
+    finally:
+        first.stop()
+    assert running(tmp_path) is None
+    SandboxServer(tmp_path).stop()  # free again
+
+
+def test_start__a_taken_port_gives_the_directory_back(tmp_path: Path, sandbox: Any) -> None:
+    with pytest.raises(OSError):
+        SandboxServer(tmp_path, seed="empty", port=sandbox.port).start()
+    SandboxServer(tmp_path, port=0).start().stop()
