@@ -166,7 +166,7 @@ def _grid_changes(keys: _Keys, effective: dict[str, Mapping], titles: dict[str, 
     edited = (state or {}).get("edited_rows") if isinstance(state, dict) else None
     if not edited:
         return {}, []
-    return apply_edited_rows(st.session_state.get(keys.shown, []), edited, None, effective, titles, index)
+    return apply_edited_rows(st.session_state.get(keys.shown, []), edited, effective, titles, index)
 
 
 def _fold(keys: _Keys, saved: dict[str, Mapping], titles: dict[str, str], index: ItemIndex) -> list[Issue]:

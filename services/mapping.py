@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from collections.abc import Mapping as MappingABC
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cached_property
@@ -227,11 +227,13 @@ def convert_to_item(sku: Sku, mapping: Mapping | None, title: str = "") -> Mappi
 
 
 def item_mapping(sku: Sku, item: QboItem | ItemRef, title: str = "") -> Mapping:
+    """A simple mapping: ``sku`` sells as the one QBO inventory item ``item``."""
     ref = item.ref if isinstance(item, QboItem) else item
     return Mapping(sku, MappingType.ITEM, ref, (), title)
 
 
 def bundle_mapping(sku: Sku, components: Sequence[BundleComponent], title: str = "") -> Mapping:
+    """A bundle mapping: ``sku`` sells as ``components`` (validate with ``validate_bundle``)."""
     return Mapping(sku, MappingType.BUNDLE, None, tuple(components), title)
 
 
@@ -397,7 +399,7 @@ def frame_to_changes(edited: pd.DataFrame, base: MappingABC[Sku, Mapping | None]
 
 
 def apply_edited_rows(shown: Sequence[Sku], edited_rows: MappingABC[Any, MappingABC[str, Any]],
-                      frame: pd.DataFrame | None, base: MappingABC[Sku, Mapping | None],
+                      base: MappingABC[Sku, Mapping | None],
                       titles: MappingABC[Sku, str], index: ItemIndex) -> tuple[dict[Sku, Mapping | None], list[Issue]]:
     """The data editor's ``edited_rows`` state ({row position: {column: value}}) as mapping changes.
 
@@ -424,7 +426,6 @@ def apply_edited_rows(shown: Sequence[Sku], edited_rows: MappingABC[Any, Mapping
         issues.extend(problems)
         if not same_mapping(old, new):
             changes[sku] = new
-    del frame
     return changes, issues
 
 
@@ -536,13 +537,6 @@ def validate_new_items(new: Sequence[NewItem], existing: Iterable[QboItem],
                 f"an item's As of date); use {propose_as_of(first).isoformat()} or earlier.",
                 row=n, code="as_of_late"))
     return issues
-
-
-def with_title(mapping: Mapping | None, title: str) -> Mapping | None:
-    """The mapping carrying the channel product's title (stored for the Excel sheet and history)."""
-    if mapping is None or not title or mapping.title == title:
-        return mapping
-    return replace(mapping, title=title)
 
 
 # --- the bundle editor's rows -------------------------------------------------------------------

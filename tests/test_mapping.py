@@ -176,7 +176,7 @@ def test_apply_edited_rows__agrees_with_frames(case: str, edits: dict[str, dict[
                                                changes: dict[str, Mapping | None], codes: list[str]) -> None:
     shown = ["A", "B", "C", "D"]
     edited_rows = {shown.index(sku): cells for sku, cells in edits.items()}
-    got, issues = apply_edited_rows(shown, edited_rows, None, BASE, {}, INDEX)
+    got, issues = apply_edited_rows(shown, edited_rows, BASE, {}, INDEX)
     assert [i.code for i in issues] == codes
     assert {k: (v.type, v.item, v.components) if v else None for k, v in got.items()} == \
         {k: (v.type, v.item, v.components) if v else None for k, v in changes.items()}
