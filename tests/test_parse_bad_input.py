@@ -157,3 +157,11 @@ def test_v2__line_of_tabs_only_is_ignored() -> None:
     res = parse_file("tabs.txt", V2 + b"\t" * 23 + b"\n")
     assert res.settlement is not None and not _errors(res)
     assert len(res.settlement.rows) == 31
+
+
+def test_v2__blank_posted_date_falls_back_to_posted_date_time() -> None:
+    lines = V2.split(b"\n")
+    lines[3] = lines[3].replace(b"\t2026-03-03\t2026-03-03 14:22:05 UTC\t", b"\t\t2026-03-04 14:22:05 UTC\t")
+    res = parse_file("dt.txt", b"\n".join(lines))
+    assert res.settlement is not None and not _errors(res)
+    assert [r.date.day for r in res.settlement.rows[:3]] == [3, 4, 3]

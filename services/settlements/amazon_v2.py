@@ -56,10 +56,12 @@ COLUMNS = (
 )
 REQUIRED = ("settlement-id", "total-amount", "transaction-type", "amount-type", "amount-description",
             "amount", "posted-date")
-USED = ("settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount",
-        "currency", "transaction-type", "order-id", "marketplace-name", "amount-type",
-        "amount-description", "amount", "posted-date", "posted-date-time", "order-item-code", "sku",
-        "quantity-purchased")
+# columns read for every row; the summary's own fields are read from its line, posted-date-time
+# only when a posted-date is blank (it is the costliest column: one distinct value per order)
+USED = ("total-amount", "transaction-type", "order-id", "marketplace-name", "amount-type", "amount-description",
+        "amount", "posted-date", "order-item-code", "sku", "quantity-purchased")
+SUMMARY = ("settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount",
+           "currency")
 MAX_ROW_ISSUES = 20
 _DICT = pa.dictionary(pa.int32(), pa.string())
 _SIMPLE_DOT = re.compile(r"-?\d+\.\d\d\Z")
@@ -118,14 +120,14 @@ class _Col:
         return self.values[self.idx[i]]
 
 
-def _read_utf8(data: bytes, names: list[str]) -> tuple[pa.Table, int]:
+def _read_utf8(data: bytes, names: list[str], columns: tuple[str, ...] = USED) -> tuple[pa.Table, int]:
     bad = [0]
 
     def on_invalid(invalid: Any) -> str:  # counted here, located by _line_info
         bad[0] += 1
         return "skip"
 
-    include = [c for c in USED if c in names]
+    include = [c for c in columns if c in names]
     table = pcsv.read_csv(
         io.BytesIO(data),
         read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, block_size=4 << 20),
@@ -154,6 +156,18 @@ def _read(data: bytes, header: list[str]) -> tuple[pa.Table, int, bytes]:
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise FormatError(f"the file cannot be read as a tab-separated report ({exc})") from None
     return table, bad, data
+
+
+def _summary_fields(data: bytes, line: int, names: list[str]) -> dict[str, str]:
+    """The summary line's cells by header name (the line is found by its 1-based number)."""
+    pos = 0
+    for _ in range(line - 1):
+        pos = data.find(b"\n", pos) + 1
+        if pos == 0:
+            return {}
+    end = data.find(b"\n", pos)
+    cells = data[pos: end if end >= 0 else len(data)].decode("utf-8", errors="replace").rstrip("\r").split("\t")
+    return {name: cell.strip() for name, cell in zip(names, cells, strict=False)}
 
 
 def _line_info(data: bytes, ncols: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -220,13 +234,14 @@ def _parse(name: str, data: bytes) -> ParseResult:
     except ValueError as exc:
         stated = None
         issues.append(error(f"total-amount: {exc}", name, summary_line, code="bad_amount"))
-    settlement_id = cols["settlement-id"].at(s)
-    currency = cols["currency"].at(s)
-    start = parse_date(cols["settlement-start-date"].at(s))
-    end = parse_date(cols["settlement-end-date"].at(s))
-    deposit = parse_date(cols["deposit-date"].at(s))
-    for label, value, text in (("settlement-start-date", start, cols["settlement-start-date"].at(s)),
-                               ("settlement-end-date", end, cols["settlement-end-date"].at(s))):
+    head = _summary_fields(data, summary_line, lower)
+    settlement_id = head.get("settlement-id", "")
+    currency = head.get("currency", "")
+    start = parse_date(head.get("settlement-start-date", ""))
+    end = parse_date(head.get("settlement-end-date", ""))
+    deposit = parse_date(head.get("deposit-date", ""))
+    for label, value, text in (("settlement-start-date", start, head.get("settlement-start-date", "")),
+                               ("settlement-end-date", end, head.get("settlement-end-date", ""))):
         if value is None:
             issues.append(error(f"{label} is not a date: {text!r}", name, summary_line, code="bad_date"))
 
@@ -268,11 +283,12 @@ def _parse(name: str, data: bytes) -> ParseResult:
 
     # dates: posted-date, else the date part of posted-date-time
     posted = cols["posted-date"]
-    posted_dt = cols["posted-date-time"]
     date_by_value = [parse_date(v) for v in posted.values]
     dates = posted.take(date_by_value, rows_idx)
     if any(d is None for d in date_by_value):
         # a blank posted-date falls back to posted-date-time; a posted-date that is not a date is an error
+        extra, _ = _read_utf8(data, lower, ("posted-date-time",))
+        posted_dt = _Col(extra.column("posted-date-time") if extra.num_columns else None, n)
         fallback = posted_dt.take([parse_date(v) for v in posted_dt.values], rows_idx)
         bad_dates = 0
         for i, d in enumerate(dates):
