@@ -10,7 +10,8 @@ Postings are (date, account, amount) with debits positive. How each document boo
 
 * SalesReceipt: Dr deposit account (TotalAmt); Cr each line's income account; Cr sales tax;
   Dr discounts; for inventory lines Dr COGS, Cr inventory asset at the FIFO cost.
-* RefundReceipt: the mirror image; returned units Dr inventory asset, Cr COGS at their return cost.
+* RefundReceipt: the mirror image; returned units Dr inventory asset, Cr COGS at their return cost
+  (the cost they left with when ``LinkedTxn`` names the SalesReceipt, else the oldest layer's).
 * Bill: Cr Accounts Payable; Dr the inventory asset (inventory items), the item's expense
   account, or the line's account. Purchase: the same against the paying account (a credit
   reverses it). Deposit: Dr deposit account, Cr each line's account.
@@ -165,7 +166,7 @@ class _Booker:
         self.post(date, self.system("OpeningBalanceEquity", "Equity"), -value, doc)
 
     def _inventory_line(self, type_: str, doc: dict[str, Any], line: dict[str, Any], kind: str,
-                        unit_cost: Decimal | None) -> tuple[str, str] | None:
+                        unit_cost: Decimal | None, returns: str = "") -> tuple[str, str] | None:
         """Add the line's inventory event; returns (its ref, its kind) or None."""
         detail = line.get("SalesItemLineDetail") or line.get("ItemBasedExpenseLineDetail") or {}
         item = self.items.get(_ref(detail.get("ItemRef")))
@@ -184,7 +185,8 @@ class _Booker:
                 unit_cost = None
         if unit_cost is not None and unit_cost < 0:
             unit_cost = -unit_cost
-        self.events.append(InventoryEvent(item["Id"], dt.date.fromisoformat(date), seq, kind, qty, unit_cost, ref))
+        self.events.append(InventoryEvent(item["Id"], dt.date.fromisoformat(date), seq, kind, qty, unit_cost, ref,
+                                          returns if kind == IN and unit_cost is None else ""))
         self.ledger.item_qty.append((date, item["Id"], qty if kind == IN else -qty))
         self.cost_targets[ref] = (f"{type_}:{doc['Id']}", date, item["Id"])
         return ref, kind
@@ -194,6 +196,7 @@ class _Booker:
         date = str(doc["TxnDate"])
         name = f"{type_}:{doc['Id']}"
         self.post(date, _ref(doc.get("DepositToAccountRef")), sign * Decimal(doc.get("TotalAmt") or 0), name)
+        sold = self._linked_sale_lines(doc) if type_ == "RefundReceipt" else {}
         for line in doc.get("Line", []):
             kind = line.get("DetailType")
             amount = Decimal(line.get("Amount") or 0)
@@ -202,7 +205,8 @@ class _Booker:
                 item = self.items.get(_ref(detail.get("ItemRef"))) or {}
                 income = _ref(item.get("IncomeAccountRef")) or self.system("SalesOfProductIncome", "Income")
                 self.post(date, income, -sign * amount, name)
-                self._inventory_line(type_, doc, line, OUT if type_ == "SalesReceipt" else IN, None)
+                self._inventory_line(type_, doc, line, OUT if type_ == "SalesReceipt" else IN, None,
+                                     sold.get(_ref(detail.get("ItemRef")), ""))
             elif kind == "DiscountLineDetail":
                 detail = line.get("DiscountLineDetail") or {}
                 account = _ref(detail.get("DiscountAccountRef")) or self.system(
@@ -210,6 +214,21 @@ class _Booker:
                 self.post(date, account, sign * amount, name)
         tax = Decimal((doc.get("TxnTaxDetail") or {}).get("TotalTax") or 0)
         self.post(date, self.system("SalesTaxPayable", TAX_ACCOUNT), -sign * tax, name)
+
+    def _linked_sale_lines(self, refund: dict[str, Any]) -> dict[str, str]:
+        """Item id -> the FIFO ref of the sale line a refund names in ``LinkedTxn`` (SalesReceipt)."""
+        out: dict[str, str] = {}
+        for link in refund.get("LinkedTxn") or []:
+            if not isinstance(link, dict) or link.get("TxnType") != "SalesReceipt":
+                continue
+            sale = self.company.data["SalesReceipt"].get(str(link.get("TxnId")))
+            if sale is None:
+                continue
+            for line in sale.get("Line", []):
+                detail = line.get("SalesItemLineDetail")
+                if isinstance(detail, dict):
+                    out.setdefault(_ref(detail.get("ItemRef")), f"SalesReceipt:{sale['Id']}:{line.get('Id', '')}")
+        return out
 
     def expense(self, type_: str, doc: dict[str, Any]) -> None:
         date = str(doc["TxnDate"])

@@ -318,3 +318,32 @@ def test_sales_receipt__inactive_item_is_610(qb_client: Any) -> None:
     with pytest.raises(ObjectNotFoundException) as err:
         sales_receipt("2026-11-30", [sale_line(item.Id, 1, "9.50")]).save(qb=qb_client)
     assert err.value.error_code == 610
+
+
+def test_money__exact_decimals_in_and_out(qb_client: Any) -> None:
+    item = inventory_item(qb_client, "Precise Widget", 10, "0.3333333333", start="2026-01-01")
+    assert Item.get(item.Id, qb=qb_client).PurchaseCost == Decimal("0.3333333333")
+    receipt = sales_receipt("2026-11-30", [sale_line(item.Id, 3, "0.1000000001", "0.30"),
+                                           sale_line(item.Id, 1, "1234567.89")])
+    saved = receipt.save(qb=qb_client)
+    got = SalesReceipt.get(saved.Id, qb=qb_client)
+    assert got.TotalAmt == Decimal("1234568.19")
+    assert got.Line[0].SalesItemLineDetail["UnitPrice"] == Decimal("0.1000000001")
+
+
+def test_batch__update_and_delete(qb_client: Any) -> None:
+    from quickbooks.batch import batch_delete, batch_update
+
+    mug = Item.filter(Sku="MUG-11OZ-WHT", qb=qb_client)[0]
+    receipts = [sales_receipt("2026-11-30", [sale_line(mug.Id, 1, "14.99")], doc_number=f"U-{n}").save(qb=qb_client)
+                for n in range(2)]
+    fresh = [SalesReceipt.get(r.Id, qb=qb_client) for r in receipts]
+    for r in fresh:
+        r.PrivateNote = "edited in a batch"
+    updated = batch_update(fresh, qb=qb_client)
+    assert [u.SyncToken for u in updated.successes] == ["1", "1"] and updated.faults == []
+    stale = batch_update(fresh, qb=qb_client)  # still SyncToken 0
+    assert [f.Error[0].code for f in stale.faults] == ["5010", "5010"]
+    deleted = batch_delete([SalesReceipt.get(r.Id, qb=qb_client) for r in receipts], qb=qb_client)
+    assert len(deleted.faults) == 0
+    assert SalesReceipt.count(qb=qb_client) == 0

@@ -92,6 +92,23 @@ def test_fifo__refund_returns_units_to_stock(qb_client: Any) -> None:
     assert valuation["Returned Widget"][1:3] == ["6.00", "48.00"]
 
 
+def test_fifo__refund_linked_to_its_sale_returns_at_the_sale_cost(qb_client: Any) -> None:
+    from quickbooks.objects.base import LinkedTxn
+
+    item = inventory_item(qb_client, "Linked Widget", 5, "3.00", start="2026-01-01")
+    bill(qb_client, vendor_id(qb_client), "2026-01-02", [(item.Id, 5, "8.00")])
+    sale = sales_receipt("2026-01-03", [sale_line(item.Id, 5, "10.00")]).save(qb=qb_client)  # all the $3 units
+    refund = refund_receipt("2026-01-04", [sale_line(item.Id, 2, "10.00")], account_named(qb_client, "Amazon Clearing"))
+    link = LinkedTxn()
+    link.TxnId = sale.Id
+    link.TxnType = "SalesReceipt"
+    link.TxnLineId = 1
+    refund.LinkedTxn = [link]
+    refund.save(qb=qb_client)
+    # the units come back at the $3 they left with (unlinked: at the oldest layer's $8)
+    assert cogs_on(qb_client, "2026-01-04") == D("-6.00")
+
+
 def test_fifo__stock_below_zero_is_trued_up(qb_client: Any) -> None:
     item = inventory_item(qb_client, "Oversold Widget", 2, "4.00", start="2026-01-01")
     sell(qb_client, item.Id, "2026-03-01", 5)
