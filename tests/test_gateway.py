@@ -366,6 +366,7 @@ WINDOW_CASES = [
     ("full", 3, 1.0, [4.1, 4.5, 4.9], 5.0, 0.1),
     ("expired", 3, 1.0, [3.0, 4.5, 4.9], 5.0, 0.0),
     ("minute", 2, 60.0, [10.0, 20.0], 30.0, 40.0),
+    ("unordered", 2, 1.0, [4.8, 4.5, 4.9], 5.0, 0.8),
 ]
 
 
@@ -373,7 +374,8 @@ WINDOW_CASES = [
                          ids=[c[0] for c in WINDOW_CASES])
 def test_window__case(case: str, limit: int, span: float, times: list[float], now: float, wait: float) -> None:
     window = _Window(limit, span)
-    window.times.extend(times)
+    for t in times:
+        window.add(t)
     assert window.wait_time(now) == pytest.approx(wait)
 
 

@@ -27,7 +27,6 @@ import re
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ MINOR_VERSION = 75
 PAGE_SIZE = 1000
 MAX_BATCH = 30
 REQUEST_ID_MAX = 36
-SPAN_MARGIN = 0.05  # seconds
+SPAN_MARGIN = 0.02  # seconds, for clock granularity
 
 # What a QBO fault code means, in the accountant's words (QBO's own text follows it).
 FAULT_HINTS: dict[str, str] = {
@@ -129,19 +128,29 @@ class RetryPolicy:
 
 
 class _Window:
-    """At most ``limit`` events in any ``span`` seconds (a sliding window of timestamps)."""
+    """At most ``limit`` requests in any ``span`` seconds: a sliding window of timestamps.
+
+    A request holds its slot from the moment it is sent until ``span`` after its answer came back
+    (:meth:`RateLimiter.done` moves the stamp): QBO counts a request when it *arrives*, which is
+    somewhere between the two, so counting from the answer can never exceed QBO's limit, however
+    slow the network or the machine."""
 
     def __init__(self, limit: int, span: float) -> None:
         self.limit = limit
         self.span = span
-        self.times: deque[float] = deque()
+        self.stamps: list[list[float]] = []  # one mutable cell per request: [time]
+
+    def add(self, at: float) -> list[float]:
+        cell = [at]
+        self.stamps.append(cell)
+        return cell
 
     def wait_time(self, now: float) -> float:
-        while self.times and now - self.times[0] >= self.span:
-            self.times.popleft()
-        if len(self.times) < self.limit:
+        self.stamps = [c for c in self.stamps if now - c[0] < self.span]
+        if len(self.stamps) < self.limit:
             return 0.0
-        return self.span - (now - self.times[0])
+        times = sorted(c[0] for c in self.stamps)
+        return max(0.0, self.span - (now - times[len(times) - self.limit]))
 
 
 class RateLimiter:
@@ -154,7 +163,6 @@ class RateLimiter:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._lock = threading.Lock()
-        # a little over the nominal spans: QBO counts arrivals, we count departures
         self._second = _Window(limits.per_second, 1.0 + SPAN_MARGIN)
         self._minute = _Window(limits.batch_per_minute, 60.0 + SPAN_MARGIN)
 
@@ -167,9 +175,9 @@ class RateLimiter:
                 limiter = cls._registry[key] = cls(limits)
             return limiter
 
-    def acquire(self, *, batch: bool) -> float:
-        """Block until one more request (a batch call when ``batch``) is allowed; returns the
-        seconds waited."""
+    def acquire(self, *, batch: bool) -> tuple[float, list[list[float]]]:
+        """Block until one more request (a batch call when ``batch``) is allowed. Returns the
+        seconds waited and the slots taken, to hand to :meth:`done` when the answer is back."""
         waited = 0.0
         while True:
             with self._lock:
@@ -178,12 +186,19 @@ class RateLimiter:
                 if batch:
                     wait = max(wait, self._minute.wait_time(now))
                 if wait <= 0:
-                    self._second.times.append(now)
+                    cells = [self._second.add(now)]
                     if batch:
-                        self._minute.times.append(now)
-                    return waited
+                        cells.append(self._minute.add(now))
+                    return waited, cells
             time.sleep(wait)
             waited += wait
+
+    def done(self, cells: list[list[float]]) -> None:
+        """The answer to a request is back (or it failed): its slots count from now."""
+        with self._lock:
+            now = time.monotonic()
+            for cell in cells:
+                cell[0] = now
 
 
 # --- The python-quickbooks client ------------------------------------------------------------
@@ -398,13 +413,14 @@ class QboGateway:
         attempt = 0
         renewed = False
         while True:
-            waited = self._limiter.acquire(batch=is_batch)
+            waited, slots = self._limiter.acquire(batch=is_batch)
             with self._counter_lock:
                 self._counters.waited += waited
                 self._counters.calls += 1
             try:
                 response = do()
             except (requests.ConnectionError, requests.Timeout) as exc:
+                self._limiter.done(slots)
                 if not safe or attempt + 1 >= policy.attempts:
                     raise QboUnavailable(
                         "QuickBooks did not answer"
@@ -414,6 +430,7 @@ class QboGateway:
                 self._pause(policy.backoff(attempt), f"{type(exc).__name__} on {path}")
                 attempt += 1
                 continue
+            self._limiter.done(slots)
             status = response.status_code
             if status in _RETRYABLE_STATUS and (status == 429 or safe) and attempt + 1 < policy.attempts:
                 wait = policy.backoff(attempt)
