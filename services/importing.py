@@ -5,8 +5,8 @@ Each is handled on its own and is all or nothing: a settlement whose parse found
 stored at all; one that parsed cleanly is stored with every row in one transaction. Every problem
 of every file is collected in one pass, so the accountant fixes a whole upload at once.
 
-Duplicates: when every uploaded file was imported before, the upload is refused before parsing
-(a 190 MB report is not read again for nothing). Otherwise each parsed settlement whose id is
+Duplicates: when the upload is exactly the files of a settlement imported before, it is refused
+before parsing (a 190 MB report is not read again for nothing). Otherwise each parsed settlement whose id is
 already stored for the integration is refused, naming when and from which file it was imported,
 unless ``replace`` asks to replace it and nothing of it was sent to QuickBooks.
 
@@ -110,20 +110,31 @@ def after_store(db: Database, client: Client, integration: Integration, settleme
 
 def _already_imported_outcome(db: Database, integration: Integration,
                               files: Sequence[tuple[str, bytes]], shas: dict[str, str]) -> ImportOutcome | None:
-    """Every uploaded file was imported before: refuse without parsing. ``None`` otherwise."""
+    """The upload is exactly what was imported before: refuse without parsing. ``None`` otherwise.
+
+    It is when every uploaded file was imported before and some stored settlement was imported
+    from files all of which are in this upload. A companion export reused with a new payout file
+    is not (the new file was never imported), nor is a companion alone (the parser says what it
+    needs).
+    """
+    if not files:
+        return None
     seen = repo.find_imported_files(db, integration, shas.values())
-    by_sha: dict[str, list[repo.ImportedFile]] = {}
-    for s in seen:
-        by_sha.setdefault(s.sha256, []).append(s)
-    if not files or any(sha not in by_sha for sha in shas.values()):
+    uploaded = set(shas.values())
+    if uploaded - {s.sha256 for s in seen}:
+        return None
+    sources = repo.settlement_file_shas(db, integration, {s.settlement_id for s in seen})
+    whole = {sid for sid, file_shas in sources.items() if file_shas and file_shas <= uploaded}
+    if not whole:
         return None
     per_settlement: dict[str, list[Issue]] = {}
     names: dict[str, list[str]] = {}
     for name, _ in files:
-        for s in by_sha[shas[name]]:
-            per_settlement.setdefault(s.settlement_id, []).append(
-                error(repo.imported_file_message(s, name), name, code="duplicate"))
-            names.setdefault(s.settlement_id, []).append(name)
+        for s in seen:
+            if s.sha256 == shas[name] and s.settlement_id in whole:
+                per_settlement.setdefault(s.settlement_id, []).append(
+                    error(repo.imported_file_message(s, name), name, code="duplicate"))
+                names.setdefault(s.settlement_id, []).append(name)
     return ImportOutcome(tuple(
         SettlementImport(settlement_id=sid, status=DUPLICATE, stored=False, issues=tuple(issues),
                          files=tuple(dict.fromkeys(names[sid])))

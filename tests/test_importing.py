@@ -225,3 +225,27 @@ def test_cli_import__text_output(cli_db: str, tmp_path: Path, capsys: pytest.Cap
     text = capsys.readouterr().out
     assert text.startswith("imported: settlement 24688812345 (amazon_v2) 2026-03-01..2026-03-15, deposit 2026-03-17, "
                            "total 53.17 USD, 15 rows, 3 orders, 1 refunds")
+
+
+def test_import__a_companion_export_may_serve_several_payouts(setup: tuple[Database, Client, Integration]) -> None:
+    db, client, _ = setup
+    shopify = clients_repo.add_integration(db, client, "Shopify", Channel.SHOPIFY)
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    payouts = (fixtures / "shopify_payouts.csv").read_bytes()
+    orders = ("orders_export.csv", (fixtures / "shopify_orders.csv").read_bytes())
+    first = importing.import_files(db, client, shopify, [("payouts-0403.csv", payouts), orders], who="alice")
+    assert first.status == "ok" and [s.settlement_id for s in first.stored] == ["shopify-20260403"]
+    # next week's payout with the very same orders export: not a duplicate
+    next_week = payouts.replace(b"2026-04-03", b"2026-04-10")
+    second = importing.import_files(db, client, shopify, [("payouts-0410.csv", next_week), orders], who="alice")
+    assert second.status == "ok" and [s.settlement_id for s in second.stored] == ["shopify-20260410"]
+    seen = repo.find_imported_files(db, shopify, [importing.sha256(orders[1])])
+    assert [s.settlement_id for s in seen] == ["shopify-20260403", "shopify-20260410"]
+    # the same pair again is a duplicate, named file by file
+    again = importing.import_files(db, client, shopify, [("payouts-0410.csv", next_week), orders], who="bob")
+    assert again.status == "duplicate" and not again.stored
+    assert [s.settlement_id for s in again.settlements] == ["shopify-20260410"]
+    assert {i.file for i in again.issues} == {"payouts-0410.csv", "orders_export.csv"}
+    # the orders export alone is not a settlement: the parser says what it needs
+    alone = importing.import_files(db, client, shopify, [orders], who="bob")
+    assert alone.status == "error" and alone.issues[0].code == "companion_alone"

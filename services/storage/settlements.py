@@ -402,6 +402,23 @@ def find_imported_files(db: Database, integration: Integration,
                              imported_by=r.imported_by) for r in rows]
 
 
+def settlement_file_shas(db: Database, integration: Integration,
+                         settlement_ids: Iterable[str]) -> dict[str, set[str]]:
+    """The SHA-256 of every file each settlement was imported from (companions included)."""
+    wanted = sorted(set(settlement_ids))
+    out: dict[str, set[str]] = {sid: set() for sid in wanted}
+    if not wanted:
+        return out
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.select(settlements.c.settlement_id, imported_files.c.sha256)
+            .join(imported_files, imported_files.c.settlement_pk == settlements.c.id)
+            .where(settlements.c.integration_id == integration.id, settlements.c.settlement_id.in_(wanted)))
+        for r in rows:
+            out[r.settlement_id].add(r.sha256)
+    return out
+
+
 def imported_file_message(seen: ImportedFile, name: str) -> str:
     """The words for a file uploaded again."""
     same = "" if seen.name == name else f" as {seen.name!r}"
