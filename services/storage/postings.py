@@ -182,25 +182,44 @@ def register_planned(db: Database, client_id: int, integration_id: int, settleme
                 postings.c.client_id == client_id, postings.c.integration_id == integration_id,
                 postings.c.settlement_id == settlement_id))}
         now = utcnow()
+        inserts: list[dict[str, object]] = []
+        updates: list[dict[str, object]] = []
         for p in items:
-            values = dict(doc_type=p.doc_type, doc_number=p.doc_number, doc_date=p.doc_date,
-                          total_cents=to_cents(p.total), seq=p.seq, request_id=p.request_id)
+            values: dict[str, object] = dict(
+                doc_type=p.doc_type, doc_number=p.doc_number, doc_date=p.doc_date,
+                total_cents=to_cents(p.total), seq=p.seq, request_id=p.request_id)
             state, generation = existing.get(p.key, (None, 0))
             if state is None:
-                conn.execute(postings.insert().values(
+                inserts.append(dict(
                     client_id=client_id, integration_id=integration_id, settlement_id=settlement_id,
                     doc_key=p.key, state=PostState.PLANNED.value, qbo_id="", sync_token="",
                     error_code="", error_message="", error_hint="", attempts=0, batch_request_id="",
                     generation=0, created_at=now, updated_at=now, **values))
-            elif state == PostState.UNDONE.value:
-                values["request_id"] = request_id(p.key, generation + 1) if request_id else p.request_id
-                conn.execute(postings.update().where(postings.c.doc_key == p.key).values(
-                    state=PostState.PLANNED.value, qbo_id="", sync_token="", error_code="",
-                    error_message="", error_hint="", generation=generation + 1, updated_at=now,
-                    **values))
-            elif state in (PostState.PLANNED.value, PostState.FAILED.value):
-                values["request_id"] = request_id(p.key, generation) if request_id else p.request_id
-                conn.execute(postings.update().where(postings.c.doc_key == p.key).values(**values))
+                continue
+            if state == PostState.UNDONE.value:
+                generation += 1
+            elif state not in (PostState.PLANNED.value, PostState.FAILED.value):
+                continue  # sent or posted: QBO may have it as it was sent
+            values["request_id"] = request_id(p.key, generation) if request_id else p.request_id
+            reset = state == PostState.UNDONE.value
+            updates.append(dict(
+                b_key=p.key, b_state=PostState.PLANNED.value if reset else state,
+                b_generation=generation, b_now=now, **{f"b_{k}": v for k, v in values.items()}))
+        if inserts:
+            conn.execute(postings.insert(), inserts)
+        if updates:
+            conn.execute(postings.update().where(postings.c.doc_key == sa.bindparam("b_key")).values(
+                state=sa.bindparam("b_state"), generation=sa.bindparam("b_generation"),
+                updated_at=sa.bindparam("b_now"), doc_type=sa.bindparam("b_doc_type"),
+                doc_number=sa.bindparam("b_doc_number"), doc_date=sa.bindparam("b_doc_date"),
+                total_cents=sa.bindparam("b_total_cents"), seq=sa.bindparam("b_seq"),
+                request_id=sa.bindparam("b_request_id")), updates)
+            undone = [u["b_key"] for u in updates if u["b_state"] == PostState.PLANNED.value]
+            for start in range(0, len(undone), 500):
+                conn.execute(postings.update().where(
+                    postings.c.doc_key.in_(undone[start:start + 500]),
+                    postings.c.state == PostState.UNDONE.value).values(
+                    qbo_id="", sync_token="", error_code="", error_message="", error_hint=""))
 
 
 def list_postings(db: Database, client_id: int, integration_id: int, settlement_id: str) -> list[DocPosting]:
@@ -225,31 +244,36 @@ def mark_sent(db: Database, keys: Iterable[str], batch_request_id: str) -> None:
         return
     now = utcnow()
     with db.begin() as conn:
-        conn.execute(postings.update().where(
-            postings.c.doc_key.in_(keys), postings.c.state != PostState.POSTED.value).values(
-            state=PostState.SENT.value, attempts=postings.c.attempts + 1,
-            batch_request_id=batch_request_id, sent_at=now, updated_at=now))
+        for start in range(0, len(keys), 500):
+            conn.execute(postings.update().where(
+                postings.c.doc_key.in_(keys[start:start + 500]), postings.c.state != PostState.POSTED.value).values(
+                state=PostState.SENT.value, attempts=postings.c.attempts + 1,
+                batch_request_id=batch_request_id, sent_at=now, updated_at=now))
 
 
 def mark_posted(db: Database, results: Iterable[tuple[str, str, str]]) -> None:
     """Record QBO's Id (and SyncToken) for documents QBO has: ``(key, qbo_id, sync_token)``."""
     now = utcnow()
+    rows = [{"b_key": k, "b_id": q, "b_token": t} for k, q, t in results]
+    if not rows:
+        return
     with db.begin() as conn:
-        for key, qbo_id, sync_token in results:
-            conn.execute(postings.update().where(postings.c.doc_key == key).values(
-                state=PostState.POSTED.value, qbo_id=qbo_id, sync_token=sync_token, error_code="",
-                error_message="", error_hint="", posted_at=now, updated_at=now))
+        conn.execute(postings.update().where(postings.c.doc_key == sa.bindparam("b_key")).values(
+            state=PostState.POSTED.value, qbo_id=sa.bindparam("b_id"), sync_token=sa.bindparam("b_token"),
+            error_code="", error_message="", error_hint="", posted_at=now, updated_at=now), rows)
 
 
 def mark_failed(db: Database, failures: Iterable[tuple[str, str, str, str]]) -> None:
     """Record QBO's refusal: ``(key, code, message, hint)``. Never downgrades a posted document."""
     now = utcnow()
+    rows = [{"b_key": k, "b_code": c, "b_message": m, "b_hint": h} for k, c, m, h in failures]
+    if not rows:
+        return
     with db.begin() as conn:
-        for key, code, message, hint in failures:
-            conn.execute(postings.update().where(
-                postings.c.doc_key == key, postings.c.state != PostState.POSTED.value).values(
-                state=PostState.FAILED.value, error_code=code, error_message=message,
-                error_hint=hint, updated_at=now))
+        conn.execute(postings.update().where(
+            postings.c.doc_key == sa.bindparam("b_key"), postings.c.state != PostState.POSTED.value).values(
+            state=PostState.FAILED.value, error_code=sa.bindparam("b_code"),
+            error_message=sa.bindparam("b_message"), error_hint=sa.bindparam("b_hint"), updated_at=now), rows)
 
 
 def mark_undone(db: Database, keys: Iterable[str]) -> None:
