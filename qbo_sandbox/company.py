@@ -92,7 +92,7 @@ class Company:
         """The entity's proper name from any spelling (URL paths are lower case)."""
         found = BY_LOWER.get(name.lower())
         if found is None:
-            raise QboFault(4000, "Error parsing query" if False else "Unsupported Operation",
+            raise QboFault(500, "Unsupported Operation",
                            f"Operation on entity '{name}' is not supported by the sandbox")
         return found
 

@@ -269,7 +269,9 @@ class _Booker:
     # -- FIFO ---------------------------------------------------------------------------------
 
     def cost_inventory(self) -> None:
-        result = replay(self.events)
+        known = {i["Id"]: Decimal(i.get("PurchaseCost") or 0) for i in self.items.values()
+                 if i.get("Type") == "Inventory" and i.get("PurchaseCost")}
+        result = replay(self.events, known)
         self.ledger.fifo = result
         for draw in result.draws:
             doc, date, item_id = self.cost_targets[draw.ref]

@@ -9,7 +9,8 @@ takes units from the oldest layer first and may draw from several layers. Intuit
 Where QBO's behaviour is undocumented, these stated assumptions hold:
 
 * **Below zero.** Units sold beyond the layers on hand are costed at the item's last known unit
-  cost (the cost of the most recent layer seen, even if used up). They wait as a deficit; the
+  cost (the cost of the most recent layer seen, even if used up; before any layer, the item's
+  known cost such as its ``PurchaseCost`` when the caller gives one, else 0). They wait as a deficit; the
   next inbound units fill the deficit first, and each fill yields a :class:`TrueUp` of
   ``qty × (actual − estimated)`` booked on the arrival's date.
 * **Returns.** An inbound event without a unit cost is a return (a refund). Its units come back
@@ -27,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 from typing import NamedTuple
@@ -144,11 +145,13 @@ class FifoResult(NamedTuple):
 _ORDER = attrgetter("date", "seq", "kind", "ref")  # "in" sorts before "out"
 
 
-def replay(events: Iterable[InventoryEvent]) -> FifoResult:
+def replay(events: Iterable[InventoryEvent], known_costs: Mapping[str, Decimal] | None = None) -> FifoResult:
     """Replay inventory events item by item and cost every outbound event by FIFO.
 
     Args:
         events: the events of any number of items, in any order.
+        known_costs: per item, a unit cost known before any event (QBO's ``PurchaseCost``): what
+            units sold below zero cost when no layer has been seen yet.
 
     Returns:
         The draws (one per outbound event, in replay order per item), the layers left, the
@@ -172,7 +175,8 @@ def replay(events: Iterable[InventoryEvent]) -> FifoResult:
         for item in sorted(by_item):
             item_events = by_item[item]
             item_events.sort(key=_ORDER)
-            _replay_item(item, item_events, draws, layers_left, trueups, returns, issues)
+            _replay_item(item, item_events, draws, layers_left, trueups, returns, issues,
+                         known_costs.get(item) if known_costs else None)
         return FifoResult(tuple(draws), tuple(layers_left), tuple(trueups), tuple(returns), tuple(issues))
     finally:
         if collecting:
@@ -202,10 +206,11 @@ class _Deficit:
 
 
 def _replay_item(item: str, events: list[InventoryEvent], draws: list[Draw], layers_left: list[Layer],
-                 trueups: list[TrueUp], returns: list[ReturnCost], issues: list[Issue]) -> None:
+                 trueups: list[TrueUp], returns: list[ReturnCost], issues: list[Issue],
+                 known_cost: Decimal | None) -> None:
     layers: list[_Open] = []
     head = 0  # index of the oldest layer with units left
-    last_cost: Decimal | None = None
+    last_cost: Decimal | None = known_cost
     deficits: list[_Deficit] = []
     sale_unit: dict[str, Decimal] = {}
     append_draw = draws.append

@@ -88,6 +88,14 @@ def test_fifo__stock_below_zero_is_trued_up_when_stock_arrives() -> None:
     assert result.cost_by_item() == {"A": D("26.00")}
 
 
+def test_fifo__below_zero_before_any_layer_uses_the_known_cost() -> None:
+    events = [sell(1, 2, "s1"), buy(2, 5, "3.50", "b1")]
+    result = replay(events, known_costs={"A": D("3.00")})
+    assert (result.draws[0].cost, result.draws[0].short) == (D("6.00"), D(2))
+    assert [t.delta for t in result.trueups] == [D("1.00")]
+    assert replay(events).draws[0].cost == D("0.00")
+
+
 def test_fifo__does_not_change_its_input_and_is_order_independent() -> None:
     events = [sell(3, 4, "s1"), buy(1, 3, "2", "b1"), buy(2, 3, "5", "b2"), sell(4, 1, "s2", item="B"),
               buy(1, 1, "9", "c1", item="B")]
