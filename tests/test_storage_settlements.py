@@ -187,3 +187,27 @@ def test_delete__only_before_posting(db: Database, integration: Integration) -> 
         repo.load_settlement(db, integration, "1")
     assert [s.settlement_id for s in repo.list_settlements(db, integration)] == ["2"]
     assert [e.settlement_id for e in repo.list_events(db, integration)] == ["2"]
+
+
+def test_save__two_users_at_once_one_wins(db: Database, integration: Integration) -> None:
+    import threading
+
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def save(who: str) -> None:
+        barrier.wait()
+        try:
+            repo.save_settlement(db, integration, make_settlement(rows=many_rows(3000)), FILES, who=who)
+            results.append("stored")
+        except DuplicateSettlement as exc:
+            results.append(exc.message)
+
+    threads = [threading.Thread(target=save, args=(who,)) for who in ("alice", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results, key=len) == ["stored", sorted(results, key=len)[1]]
+    assert sorted(results, key=len)[1].startswith("Settlement 23874397121 was already imported on ")
+    assert repo.get_settlement_info(db, integration, "23874397121").row_count == 3000
