@@ -473,6 +473,9 @@ def suggest_mappings(skus: Iterable[Sku], mappings: MappingABC[Sku, Mapping | No
 # --- item creation (validation only; the QBO call lives in services.item_creation) --------------
 
 
+NAME_MAX = 100  # QBO's limit on an item name
+
+
 @dataclass(frozen=True, slots=True)
 class NewItem:
     """An inventory item to create in QBO for a channel SKU (``map_sku`` is mapped to it)."""
@@ -522,6 +525,9 @@ def validate_new_items(new: Sequence[NewItem], existing: Iterable[QboItem],
             issues.append(error(f"{label}: the name {name!r} is used twice in this batch.", row=n,
                                 code="name_twice"))
         batch.add(norm(name))
+        if len(name) > NAME_MAX:
+            issues.append(error(f"{label}: a QuickBooks item name has at most {NAME_MAX} characters.", row=n,
+                                code="name_long"))
         if ":" in name:
             issues.append(error(f"{label}: a QuickBooks item name cannot contain ':'.", row=n, code="name_colon"))
         if item.qty_on_hand < 0:
@@ -624,7 +630,6 @@ COL_C_QTY = "Initial quantity on hand"
 COL_C_AS_OF = "As of"
 COL_C_COST = "Unit cost"
 COL_C_FIRST = "First sale"
-NAME_MAX = 100  # QBO's limit on an item name
 
 
 def create_frame(rows: Sequence[Row], today: dt.date | None = None) -> pd.DataFrame:
