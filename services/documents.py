@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import gc
 import hashlib
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, replace
@@ -95,6 +96,8 @@ from services.routing import FacilitatorTax, Routing
 MAX_LINES = 250
 DOC_NUMBER_MAX = 21
 MAX_PRICE_PLACES = 7
+HALF_CENT = Decimal("0.005")
+PRICE_STEPS = tuple(Decimal(1).scaleb(-places) for places in range(2, MAX_PRICE_PLACES + 1))
 
 ROLE_SALES = "sales"
 ROLE_REFUNDS = "refunds"
@@ -125,6 +128,10 @@ CATEGORY_LABEL = {
     Category.UNCLASSIFIED: "Unclassified",
 }
 NO_ORDER = "no-order"
+ITEM_CATEGORIES = (Category.SHIPPING, Category.GIFT_WRAP, Category.PROMOTION, Category.TAX_COLLECTED,
+                   Category.TAX_WITHHELD)
+ROLE_NAMES = (ROLE_SALES, ROLE_REFUNDS, ROLE_FEES, ROLE_CREDITS)  # by side code 0..3
+ENUM_NAME: dict[int, str] = {id(e): e.value for e in (*Category, *FeeKind)}  # id() of a member -> its value
 
 # How a quantity was found (the words go into line descriptions and document notes).
 QTY_GIVEN = "given"
@@ -197,10 +204,14 @@ def unit_price_for(amount: Money, qty: Decimal) -> Decimal | None:
     ``round(qty × price, 2) == amount``; ``None`` when there is none (or ``qty`` is 0)."""
     if qty == 0:
         return None
+    if qty == 1:
+        return amount
     exact = amount / qty
-    for places in range(2, MAX_PRICE_PLACES + 1):
-        price = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-        if (qty * price).quantize(CENT, rounding=ROUND_HALF_UP) == amount:
+    for step in PRICE_STEPS:
+        price = exact.quantize(step, rounding=ROUND_HALF_UP)
+        # strictly within half a cent: the amount is the product rounded whatever the rounding
+        # mode (half-up or banker's), so QBO's check passes without a tie to break
+        if abs(qty * price - amount) < HALF_CENT:
             return price
     return None
 
@@ -209,9 +220,15 @@ def exact_item_lines(amount: Money, qty: Decimal, base: DocLine) -> list[DocLine
     """One item line (or two when no unit price is exact) whose amounts sum to ``amount`` and whose
     every line has ``round(qty × unit_price, 2) == amount``. ``base`` gives the other fields; its
     source rows go on the first line."""
+    return _item_lines(amount, qty, base.description, base.category, base.item, base.account, base.sku,
+                       base.bundle_sku, base.source_rows)
+
+
+def _item_lines(amount: Money, qty: Decimal, description: str, category: Category, item: ItemRef | None,
+                account: str, sku: str, bundle_sku: str, rows: tuple[int, ...]) -> list[DocLine]:
     price = unit_price_for(amount, qty)
     if price is not None:
-        return [replace(base, amount=amount, qty=qty, unit_price=price)]
+        return [DocLine(amount, description, category, item, qty, price, account, sku, bundle_sku, rows)]
     # Only reachable for qty > 1 (a quantity ≤ 1 always has an exact price of 7 decimals).
     rest_qty = qty - 1
     p = (amount / qty).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -221,8 +238,8 @@ def exact_item_lines(amount: Money, qty: Decimal, base: DocLine) -> list[DocLine
     last_price = unit_price_for(last, last_qty)
     if last_price is None:  # cannot happen for last_qty == 1; guard fractional leftovers
         last_qty, last_price = Decimal(1), last
-    return [replace(base, amount=first, qty=rest_qty, unit_price=p),
-            replace(base, amount=last, qty=last_qty, unit_price=last_price, source_rows=())]
+    return [DocLine(first, description, category, item, rest_qty, p, account, sku, bundle_sku, rows),
+            DocLine(last, description, category, item, last_qty, last_price, account, sku, bundle_sku, ())]
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -264,6 +281,12 @@ class _Acc:
         self.how: dict[str, int] | None = None
         self.title = ""
 
+    def note(self, how: str) -> None:
+        """Count one row whose quantity was found ``how``."""
+        if self.how is None:
+            self.how = {}
+        self.how[how] = self.how.get(how, 0) + 1
+
 
 def find_unmapped(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
                   items: MappingABC[str, QboItem] | None = None) -> list[UnmappedSku]:
@@ -273,8 +296,10 @@ def find_unmapped(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
     given) names a QBO item that no longer exists or is inactive.
     """
     stats: dict[Sku, list] = {}
+    PS, PR = Category.PRODUCT_SALE, Category.PRODUCT_REFUND
     for r in settlement.rows:
-        if r.category not in PRODUCT_CATEGORIES:
+        c = r.category
+        if c is not PS and c is not PR:
             continue
         s = stats.get(r.sku)
         if s is None:
@@ -352,8 +377,10 @@ def build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], 
                 + (" …" if len(unmapped) > 20 else "") + ". Map them on Settings and Mappings, then retry.",
                 details={"unmapped": [u.as_json() for u in unmapped]})
 
-    excluded = _facilitator_left_out(rows, settings, issues, file)
-    sales_by_item, sales_by_sku = _sales_index(rows)
+    netting = _facilitator_netting(rows, settings, issues, file)
+    left_out: list[int] = []
+    pending: list[tuple[_Acc, SettlementRow, bool]] = []  # rows whose units are derived after the loop
+
     item_prices: dict[Sku, Decimal] = {}
     if items is not None and tracking:
         for sku, m in mappings.items():
@@ -363,159 +390,213 @@ def build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], 
                     item_prices[sku] = it.unit_price
 
     grouping = settings.grouping
-    months: dict[dt.date, tuple[int, int]] = {}
-    acc: dict[tuple, _Acc] = {}
-    last_date: dict[tuple, dt.date] = {}
-    unclassified: dict[str, list[int]] = {}
-    P = PRODUCT_CATEGORIES
-    S = SALES_CATEGORIES
-    FEE = Category.FEE
-    REFUND = Category.PRODUCT_REFUND
-    UNCL = Category.UNCLASSIFIED
     by_settlement = grouping is Grouping.SETTLEMENT
     by_day = grouping is Grouping.DAY
+    # Hot loop (a million rows): groups are small ints, categories and fee kinds enter keys by
+    # id() (an Enum's hash is a Python-level call), and enum membership is tested by identity.
+    # Line keys: (group, side, sku: str) a product line; (group, side, id(category)) a sales-side
+    # line; (group, side, id(category), fee kind id or raw type) an account line.
+    groups: list[tuple[object, tuple[int, int]]] = []  # group id -> (group, (year, month))
+    last: list[dt.date] = []  # group id -> latest row date
+    by_date: dict[dt.date, int] = {}  # settlement / day grouping: date -> group id
+    months: dict[dt.date, tuple[int, int]] = {}
+    order_groups: dict[tuple[str, tuple[int, int]], int] = {}
+    acc: dict[tuple, _Acc] = {}
+    unclassified: dict[str, list[int]] = {}
+    PS, PR = Category.PRODUCT_SALE, Category.PRODUCT_REFUND
+    SH, GW, PM, TC, TW = (Category.SHIPPING, Category.GIFT_WRAP, Category.PROMOTION, Category.TAX_COLLECTED,
+                          Category.TAX_WITHHELD)
+    FEE, UNCL = Category.FEE, Category.UNCLASSIFIED
+    OTHER_ID = id(FeeKind.OTHER)
+    S_SALES, S_REFUNDS, S_FEES, S_CREDITS = 0, 1, 2, 3
+    by_date_mode = by_settlement or by_day
     key: tuple
-    g: str | dt.date
 
-    for r in rows:
-        n = r.source_row
-        if excluded and n in excluded:
-            continue
-        d = r.date
-        ym = months.get(d)
-        if ym is None:
-            ym = months[d] = (d.year, d.month)
-        g = "all" if by_settlement else (d if by_day else (r.order_id or NO_ORDER))
-        gk = (g, ym)
-        seen = last_date.get(gk)
-        if seen is None or d > seen:
-            last_date[gk] = d
-        cat = r.category
-        amt = r.amount
-        if cat in P:
-            refund = r.is_refund or cat is REFUND
-            side = ROLE_REFUNDS if refund else ROLE_SALES
-            key = (g, ym, side, "p", r.sku)
-            a = acc.get(key)
-            if a is None:
-                a = acc[key] = _Acc()
-                a.title = r.title
-            elif not a.title and r.title:
-                a.title = r.title
-            q = r.quantity
+    collecting = gc.isenabled()
+    gc.disable()  # a million small objects are made and none freed: the cyclic GC would only rescan them
+    try:
+        for r in rows:
+            n = r.source_row
+            d = r.date
+            if by_date_mode:
+                gid = by_date.get(d)
+                if gid is None:
+                    ym = (d.year, d.month)
+                    g: object = d if by_day else "all"
+                    gid = next((i for i, grp in enumerate(groups) if grp == (g, ym)), -1)
+                    if gid < 0:
+                        gid = len(groups)
+                        groups.append((g, ym))
+                        last.append(d)
+                    by_date[d] = gid
+            else:
+                ym_ = months.get(d)
+                if ym_ is None:
+                    ym_ = months[d] = (d.year, d.month)
+                ok = (r.order_id or NO_ORDER, ym_)
+                gid = order_groups.get(ok)
+                if gid is None:
+                    gid = order_groups[ok] = len(groups)
+                    groups.append(ok)
+                    last.append(d)
+                elif d > last[gid]:
+                    last[gid] = d
+            cat = r.category
+            amt = r.amount
+            if cat is PS or cat is PR:
+                refund = r.is_refund or cat is PR
+                key = (gid, S_REFUNDS if refund else S_SALES, r.sku)
+                a = acc.get(key)
+                if a is None:
+                    a = acc[key] = _Acc()
+                    a.title = r.title
+                q = r.quantity
+                if refund:
+                    a.amount -= amt
+                    if q is None:
+                        q = 0
+                        if amt < 0:
+                            pending.append((a, r, True))
+                        else:
+                            a.note(QTY_NONE)
+                else:
+                    a.amount += amt
+                    if q is None:
+                        q = 0
+                        if amt > 0:
+                            pending.append((a, r, False))
+                        else:
+                            a.note(QTY_NONE)
+                a.qty += q if q >= 0 else -q
+                a.rows.append(n)
+            elif cat is SH or cat is TC or cat is TW or cat is PM or cat is GW:
+                if netting and (cat is TC or cat is TW) and (r.order_id, r.is_refund) in netting:
+                    left_out.append(n)
+                    continue
+                if r.is_refund:
+                    key = (gid, S_REFUNDS, id(cat))
+                    a = acc.get(key)
+                    if a is None:
+                        a = acc[key] = _Acc()
+                    a.amount -= amt
+                else:
+                    key = (gid, S_SALES, id(cat))
+                    a = acc.get(key)
+                    if a is None:
+                        a = acc[key] = _Acc()
+                    a.amount += amt
+                a.rows.append(n)
+            else:
+                if cat is FEE:
+                    sub: object = id(r.fee_kind) if r.fee_kind is not None else OTHER_ID
+                elif cat is UNCL:
+                    sub = r.raw_type
+                    unclassified.setdefault(r.raw_type or "(no type)", []).append(n)
+                else:
+                    sub = None
+                if amt < 0 or (amt == 0 and cat is FEE):
+                    key = (gid, S_FEES, id(cat), sub)
+                    a = acc.get(key)
+                    if a is None:
+                        a = acc[key] = _Acc()
+                    a.amount -= amt
+                else:
+                    key = (gid, S_CREDITS, id(cat), sub)
+                    a = acc.get(key)
+                    if a is None:
+                        a = acc[key] = _Acc()
+                    a.amount += amt
+                a.rows.append(n)
+    finally:
+        if collecting:
+            gc.enable()
+    if by_settlement or by_day:
+        for d, gid in by_date.items():
+            if d > last[gid]:
+                last[gid] = d
+    if pending:
+        by_item, by_sku = _sales_index(rows, {r.order_id for _, r, refund in pending if refund and r.order_item},
+                                       {r.sku for _, r, _ in pending})
+        for a, r, refund in pending:
             if refund:
-                a.amount -= amt
-                if q is None:
-                    if amt < 0:
-                        q, how = _derive_refund_qty(r, sales_by_item, sales_by_sku, item_prices)
-                    else:
-                        q, how = 0, QTY_NONE
-                    h = a.how
-                    if h is None:
-                        h = a.how = {}
-                    h[how] = h.get(how, 0) + 1
-                a.qty += abs(q)
+                q, how = _derive_refund_qty(r, by_item, by_sku, item_prices)
             else:
-                a.amount += amt
-                if q is None:
-                    if amt > 0:
-                        q, how = _derive_sale_qty(r, sales_by_sku, item_prices)
-                    else:
-                        q, how = 0, QTY_NONE
-                    h = a.how
-                    if h is None:
-                        h = a.how = {}
-                    h[how] = h.get(how, 0) + 1
-                a.qty += abs(q)
-            a.rows.append(n)
-        elif cat in S:
-            if r.is_refund:
-                key = (g, ym, ROLE_REFUNDS, "c", cat)
-                a = acc.get(key)
-                if a is None:
-                    a = acc[key] = _Acc()
-                a.amount -= amt
-            else:
-                key = (g, ym, ROLE_SALES, "c", cat)
-                a = acc.get(key)
-                if a is None:
-                    a = acc[key] = _Acc()
-                a.amount += amt
-            a.rows.append(n)
-        else:
-            side = ROLE_FEES if amt < 0 or (cat is FEE and amt == 0) else ROLE_CREDITS
-            sub = (r.fee_kind or FeeKind.OTHER) if cat is FEE else (r.raw_type if cat is UNCL else "")
-            key = (g, ym, side, "a", cat, sub)
-            a = acc.get(key)
-            if a is None:
-                a = acc[key] = _Acc()
-            if side == ROLE_FEES:
-                a.amount -= amt
-            else:
-                a.amount += amt
-            a.rows.append(n)
-            if cat is UNCL:
-                unclassified.setdefault(r.raw_type or "(no type)", []).append(n)
+                q, how = _derive_sale_qty(r, by_sku, item_prices)
+            a.qty += q
+            a.note(how)
 
     for raw, rws in sorted(unclassified.items()):
         shown = ", ".join(str(x) for x in rws[:10]) + (" …" if len(rws) > 10 else "")
         issues.append(warning(f"{len(rws)} amount(s) of unknown type {raw!r} went to the suspense account "
                               f"{settings.account(UNCL)!r} (rows {shown}).", file, rws[0], "unclassified"))
 
+    # Lines per document slot (group id, side), in a fixed order: products by SKU, then sales-side
+    # categories, then accounts.
+    by_id: dict[int, object] = {id(c): c for c in Category}
+    by_id.update({id(k): k for k in FeeKind})
+    per_slot: dict[tuple[int, int], list[tuple[tuple, _Acc]]] = {}
+    for key, a in acc.items():
+        per_slot.setdefault((key[0], key[1]), []).append((key, a))
     titles = _titles(rows, acc)
-    # Build lines per document slot (group, month, role).
-    slots: dict[tuple, list[DocLine]] = {}
-    slot_notes: dict[tuple, list[str]] = {}
-    for akey in sorted(acc, key=_acc_sort_key):
-        a = acc[akey]
-        g, ym, side, kind = akey[0], akey[1], akey[2], akey[3]
-        slot = (g, ym, side)
-        lines = slots.get(slot)
-        if lines is None:
-            lines = slots[slot] = []
-        if kind == "p":
-            sku = akey[4]
-            if not a.title:
-                a.title = titles.get(sku, "")
-            new, note = _product_lines(sku, a, mappings, settings, tracking, items, side, issues, file)
-            lines.extend(new)
-            if note:
-                slot_notes.setdefault(slot, []).append(note)
-        elif kind == "c":
-            cat = akey[4]
-            item = settings.item(cat)
-            lines.append(DocLine(amount=a.amount, description=CATEGORY_LABEL[cat]
-                                 + (" refunded" if side == ROLE_REFUNDS else ""), category=cat,
-                                 item=_resolve(item, items), account=_item_account(item, cat, settings, items),
-                                 source_rows=tuple(a.rows)))
-        else:
-            cat, sub = akey[4], akey[5]
-            if cat is FEE:
-                kind_ = FeeKind(sub)
-                desc = f"Marketplace fees: {kind_.value}" + (" (refunded)" if side == ROLE_CREDITS else "")
-                lines.append(DocLine(amount=a.amount, description=desc, category=cat,
-                                     account=settings.account(cat, kind_), source_rows=tuple(a.rows),
-                                     fee_kind=kind_))
+    item_of = {c: _resolve(settings.item(c), items) for c in ITEM_CATEGORIES}
+    account_of_item = {c: _item_account(item_of[c], c, settings, items) for c in ITEM_CATEGORIES}
+    accounts: dict[tuple[object, object], str] = {}
+    product = _resolve(settings.product_item, items)
+    slots: dict[tuple[int, int], list[DocLine]] = {}
+    slot_notes: dict[tuple[int, int], list[str]] = {}
+    for slot, entries in per_slot.items():
+        entries.sort(key=_line_sort_key)
+        lines: list[DocLine] = []
+        side = ROLE_NAMES[slot[1]]
+        for key, a in entries:
+            x = key[2]
+            if isinstance(x, str):  # a product line
+                if not a.title:
+                    a.title = titles.get(x, "")
+                new, note = _product_lines(x, a, mappings, product, tracking, items, side, issues, file)
+                lines.extend(new)
+                if note:
+                    slot_notes.setdefault(slot, []).append(note)
+            elif len(key) == 3:  # a sales-side category
+                cat = _category(by_id[x])
+                lines.append(DocLine(amount=a.amount, description=CATEGORY_LABEL[cat]
+                                     + (" refunded" if side == ROLE_REFUNDS else ""), category=cat,
+                                     item=item_of[cat], account=account_of_item[cat], source_rows=tuple(a.rows)))
             else:
-                desc = CATEGORY_LABEL[cat] + (f": {sub}" if sub else "")
-                lines.append(DocLine(amount=a.amount, description=desc, category=cat,
-                                     account=settings.account(cat), source_rows=tuple(a.rows)))
+                cat = _category(by_id[x])
+                sub = key[3]
+                kind = by_id[sub] if cat is FEE and isinstance(sub, int) else None
+                acct = accounts.get((cat, kind))
+                if acct is None:
+                    acct = accounts[(cat, kind)] = settings.account(cat, kind if isinstance(kind, FeeKind) else None)
+                if isinstance(kind, FeeKind):
+                    desc = f"Marketplace fees: {kind.value}" + (" (refunded)" if side == ROLE_CREDITS else "")
+                    lines.append(DocLine(amount=a.amount, description=desc, category=cat, account=acct,
+                                         source_rows=tuple(a.rows), fee_kind=kind))
+                else:
+                    desc = CATEGORY_LABEL[cat] + (f": {sub}" if sub else "")
+                    lines.append(DocLine(amount=a.amount, description=desc, category=cat, account=acct,
+                                         source_rows=tuple(a.rows)))
+        slots[slot] = lines
 
     _balance_receipts(slots)
 
     documents: list[Document] = []
     sid = settlement.settlement_id
-    for slot in sorted(slots, key=_slot_sort_key):
+    clearing = settings.clearing_account
+    currency = settlement.currency
+    for slot in sorted(slots, key=lambda s: (groups[s[0]][1], str(groups[s[0]][0]), s[1])):
         lines = slots[slot]
         if not lines:
             continue
-        g, ym, side = slot
+        gid, side_code = slot
+        side = ROLE_NAMES[side_code]
+        g, ym = groups[gid]
         part = f"{ym[0]:04d}-{ym[1]:02d}"
         if by_settlement:
             group = "all"
             suffix = f"{ym[0] % 100:02d}{ym[1]:02d}"
-            latest = max(settlement.end, last_date[(g, ym)])
-            date = min(_month_end(*ym), latest)
+            date = min(_month_end(*ym), max(settlement.end, last[gid]))
         elif by_day:
             assert isinstance(g, dt.date)
             group = g.isoformat()
@@ -523,8 +604,8 @@ def build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], 
             date = g
         else:
             group = str(g)
-            suffix = str(g)
-            date = last_date[(g, ym)]
+            suffix = group
+            date = last[gid]
         chunks = _chunk(lines) if len(lines) > MAX_LINES else [lines]
         if chunks is None:
             chunks = [lines]
@@ -537,12 +618,11 @@ def build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], 
             dkey = document_key(key_prefix, sid, side, group, p)
             number = doc_number(dkey, sid, side, suffix + ("" if i == 1 else f".{i}"))
             documents.append(Document(key=dkey, type=ROLES[side], date=date, doc_number=number,
-                                      lines=tuple(chunk), private_note=dkey,
-                                      account=settings.clearing_account, currency=settlement.currency,
-                                      notes=notes))
+                                      lines=tuple(chunk), private_note=dkey, account=clearing,
+                                      currency=currency, notes=notes))
 
-    if excluded:
-        rws = sorted(excluded)
+    if left_out:
+        rws = sorted(left_out)
         issues.append(Issue(Severity.INFO, f"Marketplace facilitator tax: {len(rws)} amount(s) collected and "
                             "withheld by the marketplace net to zero and are left out of the documents (rows "
                             + ", ".join(str(x) for x in rws[:10]) + (" …" if len(rws) > 10 else "") + ").",
@@ -562,22 +642,26 @@ def build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], 
 # --- pieces of the engine --------------------------------------------------------------------
 
 
-KIND_ORDER = {"p": 0, "c": 1, "a": 2}
+def _category(value: object) -> Category:
+    assert isinstance(value, Category)
+    return value
 
 
-def _acc_sort_key(key: tuple) -> tuple:
-    g = key[0]
-    return (str(g), key[1], ROLE_ORDER[key[2]], KIND_ORDER[key[3]], *(str(x) for x in key[4:]))
-
-
-def _slot_sort_key(slot: tuple) -> tuple:
-    g, ym, side = slot
-    return (ym, str(g), ROLE_ORDER[side])
+def _line_sort_key(entry: tuple[tuple, _Acc]) -> tuple:
+    """Products by SKU, then sales-side categories, then accounts (by category, fee kind, type)."""
+    key = entry[0]
+    x = key[2]
+    if isinstance(x, str):
+        return (0, x, "")
+    if len(key) == 3:
+        return (1, ENUM_NAME[x], "")
+    sub = key[3]
+    return (2, ENUM_NAME[x], ENUM_NAME.get(sub, "") if isinstance(sub, int) else str(sub or ""))
 
 
 def _titles(rows: tuple[SettlementRow, ...], acc: dict[tuple, _Acc]) -> dict[Sku, str]:
     """A title per SKU, for product lines whose own rows have none (refund rows often don't)."""
-    wanted = {k[4] for k, a in acc.items() if k[3] == "p" and not a.title}
+    wanted = {k[2] for k, a in acc.items() if isinstance(k[2], str) and not a.title}
     out: dict[Sku, str] = {}
     if not wanted:
         return out
@@ -587,51 +671,55 @@ def _titles(rows: tuple[SettlementRow, ...], acc: dict[tuple, _Acc]) -> dict[Sku
     return out
 
 
-def _facilitator_left_out(rows: tuple[SettlementRow, ...], settings: Routing, issues: list[Issue],
-                          file: str) -> set[int]:
-    """Row numbers of facilitator tax (withheld + collected) that nets to zero per order and side."""
+def _facilitator_netting(rows: tuple[SettlementRow, ...], settings: Routing, issues: list[Issue],
+                         file: str) -> set[tuple[str, bool]]:
+    """The (order, refund) keys whose facilitator tax withheld and tax collected net to zero: their
+    tax rows are left out. A key whose amounts do not net to zero is kept, with a warning."""
     if settings.facilitator_tax is not FacilitatorTax.EXCLUDE:
         return set()
-    withheld: dict[tuple[str, bool], Money] = {}
+    TW, TC = Category.TAX_WITHHELD, Category.TAX_COLLECTED
+    # per side (sale, refund), keyed by the order id alone: a string's hash is cached, a tuple's is not
+    withheld: tuple[dict[str, Money], dict[str, Money]] = ({}, {})
+    collected: tuple[dict[str, Money], dict[str, Money]] = ({}, {})
     for r in rows:
-        if r.category is Category.TAX_WITHHELD:
-            k = (r.order_id, r.is_refund)
-            withheld[k] = withheld.get(k, ZERO) + r.amount
-    if not withheld:
-        return set()
-    collected: dict[tuple[str, bool], Money] = {}
-    members: dict[tuple[str, bool], list[int]] = {}
-    for r in rows:
-        if r.category is Category.TAX_WITHHELD or r.category is Category.TAX_COLLECTED:
-            k = (r.order_id, r.is_refund)
-            if k in withheld:
-                members.setdefault(k, []).append(r.source_row)
-                if r.category is Category.TAX_COLLECTED:
-                    collected[k] = collected.get(k, ZERO) + r.amount
-    out: set[int] = set()
-    for k, w in withheld.items():
-        c = collected.get(k, ZERO)
-        if c + w == 0:
-            out.update(members[k])
-        else:
-            order = k[0] or "(no order)"
-            issues.append(warning(f"Order {order}: marketplace facilitator tax withheld {money_str(w)} does not "
-                                  f"match the tax collected {money_str(c)}; both are kept on the documents.",
-                                  file, members[k][0], "facilitator_mismatch"))
-    return out
+        c = r.category
+        if c is TW:
+            w = withheld[r.is_refund]
+            w[r.order_id] = w.get(r.order_id, ZERO) + r.amount
+        elif c is TC:
+            t = collected[r.is_refund]
+            t[r.order_id] = t.get(r.order_id, ZERO) + r.amount
+    withheld_by = {(o, side == 1): v for side in (0, 1) for o, v in withheld[side].items()}
+    netting = {(o, side == 1) for side in (0, 1) for o, w in withheld[side].items()
+               if collected[side].get(o, ZERO) + w == 0}
+    mismatched = {k for k in withheld_by if k not in netting}
+    if mismatched:
+        first: dict[tuple[str, bool], int] = {}
+        for r in rows:
+            if r.category is TW or r.category is TC:
+                first.setdefault((r.order_id, r.is_refund), r.source_row)
+        for k in sorted(mismatched):
+            w_, c_ = withheld_by[k], collected[k[1]].get(k[0], ZERO)
+            issues.append(warning(f"Order {k[0] or '(no order)'}: marketplace facilitator tax withheld {money_str(w_)} "
+                                  f"does not match the tax collected {money_str(c_)}; both are kept on the documents.",
+                                  file, first[k], "facilitator_mismatch"))
+    return netting
 
 
-def _sales_index(rows: tuple[SettlementRow, ...]) -> tuple[dict[tuple[str, str], list], dict[Sku, list]]:
-    """(order id, order item) → [units, money] and SKU → [units, money] of sale rows with units."""
+def _sales_index(rows: tuple[SettlementRow, ...], orders: set[str], skus: set[Sku],
+                 ) -> tuple[dict[tuple[str, str], list], dict[Sku, list]]:
+    """(order id, order item) → [units, money] for sales of ``orders``, and SKU → [units, money] for
+    ``skus``, over sale rows with units and money (what refund quantities are derived from)."""
     by_item: dict[tuple[str, str], list] = {}
     by_sku: dict[Sku, list] = {}
+    PS = Category.PRODUCT_SALE
     for r in rows:
-        if r.category is not Category.PRODUCT_SALE or r.is_refund:
+        if r.category is not PS or r.is_refund:
             continue
         q = r.quantity
         if not q or r.amount <= 0:
             continue
-        if r.order_item:
+        if r.order_item and r.order_id in orders:
             k = (r.order_id, r.order_item)
             s = by_item.get(k)
             if s is None:
@@ -639,12 +727,13 @@ def _sales_index(rows: tuple[SettlementRow, ...]) -> tuple[dict[tuple[str, str],
             else:
                 s[0] += q
                 s[1] += r.amount
-        t = by_sku.get(r.sku)
-        if t is None:
-            by_sku[r.sku] = [q, r.amount]
-        else:
-            t[0] += q
-            t[1] += r.amount
+        if r.sku in skus:
+            t = by_sku.get(r.sku)
+            if t is None:
+                by_sku[r.sku] = [q, r.amount]
+            else:
+                t[0] += q
+                t[1] += r.amount
     return by_item, by_sku
 
 
@@ -698,109 +787,84 @@ def _how_words(how: dict[str, int] | None) -> str:
     return "; ".join(parts)
 
 
-def _product_lines(sku: Sku, a: _Acc, mappings: MappingABC[Sku, Mapping], settings: Routing, tracking: bool,
+def _product_lines(sku: Sku, a: _Acc, mappings: MappingABC[Sku, Mapping], product: ItemRef, tracking: bool,
                    items: MappingABC[str, QboItem] | None, side: str, issues: list[Issue],
-                   file: str) -> tuple[list[DocLine], str]:
-    """The item line(s) of one SKU in one document, and a note on derived quantities."""
+                   file: str, *, zero: bool = False) -> tuple[list[DocLine], str]:
+    """The item line(s) of one SKU in one document, and a note on derived quantities.
+
+    ``zero`` puts the units at price 0 without rows (the money went to an adjustment line)."""
     qty = Decimal(a.qty)
-    amount = a.amount
-    rows = tuple(a.rows)
+    amount = ZERO if zero else a.amount
+    rows = () if zero else tuple(a.rows)
     label = f"{sku} {a.title}".strip() if sku else (a.title or "Product")
-    verb = "refunded" if side == ROLE_REFUNDS else "sold"
     how = _how_words(a.how)
-    note = f"{sku or '(no SKU)'}: {a.qty} unit(s) {verb}; quantity {how}." if how else ""
+    note = ""
+    if how:
+        note = f"{sku or '(no SKU)'}: {a.qty} unit(s) {'refunded' if side == ROLE_REFUNDS else 'sold'}; quantity {how}."
     desc = label + (f" (qty: {how})" if how else "")
-    product = _resolve(settings.product_item, items)
-    mapping = mappings.get(sku) if tracking else None
-    account = ""
-    if items and product.id in items:
-        account = items[product.id].income_account
+    cat = Category.PRODUCT_REFUND if side == ROLE_REFUNDS else Category.PRODUCT_SALE
     if qty == 0 or amount < 0:
-        adjust = DocLine(amount=amount, description=f"{label}: price adjustment without units" + (
-            f" ({how})" if how else ""), category=Category.PRODUCT_REFUND if side == ROLE_REFUNDS
-            else Category.PRODUCT_SALE, item=product, account=account, sku=sku, source_rows=rows)
+        account = items[product.id].income_account if items and product.id in items else ""
+        adjust = DocLine(amount, f"{label}: price adjustment without units" + (f" ({how})" if how else ""),
+                         cat, product, None, None, account, sku, "", rows)
         if qty == 0:
             return [adjust], note
         # Units moved but the money is negative: the units at price 0, the money (and the rows) on
         # its own line, which may move to the other receipt.
-        zero_lines, _ = _product_lines(sku, _zero_copy(a), mappings, settings, tracking, items, side,
-                                       issues, file)
-        return [*(replace(z, source_rows=()) for z in zero_lines), adjust], note
-    cat = Category.PRODUCT_REFUND if side == ROLE_REFUNDS else Category.PRODUCT_SALE
+        zero_lines, _ = _product_lines(sku, a, mappings, product, tracking, items, side, issues, file, zero=True)
+        return [*zero_lines, adjust], note
+    mapping = mappings.get(sku) if tracking else None
     if mapping is None:
-        base = DocLine(amount=amount, description=desc, category=cat, item=product, account=account,
-                       sku=sku, source_rows=rows)
-        return exact_item_lines(amount, qty, base), note
+        account = items[product.id].income_account if items and product.id in items else ""
+        return _item_lines(amount, qty, desc, cat, product, account, sku, "", rows), note
     if mapping.type is MappingType.ITEM and mapping.item is not None:
         ref = mapping.item
-        acct = items[ref.id].income_account if items and ref.id in items else ""
-        base = DocLine(amount=amount, description=desc, category=cat, item=ref, account=acct, sku=sku,
-                       source_rows=rows)
-        return exact_item_lines(amount, qty, base), note
+        account = items[ref.id].income_account if items and ref.id in items else ""
+        return _item_lines(amount, qty, desc, cat, ref, account, sku, "", rows), note
     comps = mapping.components
     parts = split_amount(amount, comps)
     quantities = component_quantities(qty, comps)
     lines: list[DocLine] = []
     for i, (c, part_amount, part_qty) in enumerate(zip(comps, parts, quantities, strict=True)):
-        acct = items[c.item.id].income_account if items and c.item.id in items else ""
-        base = DocLine(amount=part_amount, description=f"{desc} — bundle component {c.item.name} "
-                       f"({c.percent.normalize():f}%)", category=cat, item=c.item, account=acct, sku=sku,
-                       bundle_sku=sku, source_rows=rows if i == 0 else ())
-        lines.extend(exact_item_lines(part_amount, part_qty, base))
+        account = items[c.item.id].income_account if items and c.item.id in items else ""
+        lines.extend(_item_lines(part_amount, part_qty, f"{desc} — bundle component {c.item.name} "
+                                 f"({c.percent.normalize():f}%)", cat, c.item, account, sku, sku,
+                                 rows if i == 0 else ()))
     if sum((ln.amount for ln in lines), ZERO) != amount:  # the residual check (STYLE §9)
         issues.append(error(f"Bundle {sku}: the component lines do not add up to {money_str(amount)}.",
                             file, rows[0] if rows else None, "bundle_residual"))
     return lines, note
 
 
-def _zero_copy(a: _Acc) -> _Acc:
-    z = _Acc()
-    z.qty = a.qty
-    z.rows = a.rows
-    z.title = a.title
-    z.how = a.how
-    return z
-
-
 def _is_inventory(line: DocLine) -> bool:
     return line.qty is not None
 
 
-def _balance_receipts(slots: dict[tuple, list[DocLine]]) -> None:
-    """Move negative non-inventory lines between the SalesReceipt and RefundReceipt of one
-    (group, month) so that neither total is negative (see the module docstring)."""
-    for slot in list(slots):
-        g, ym, side = slot
-        if side != ROLE_SALES:
+def _balance_receipts(slots: dict[tuple[int, int], list[DocLine]]) -> None:
+    """Move negative non-inventory lines between the SalesReceipt (side 0) and RefundReceipt
+    (side 1) of one (group, month) so that neither total is negative (see the module docstring)."""
+    for (gid, side), lines in list(slots.items()):
+        if side != 0 or sum((ln.amount for ln in lines), ZERO) >= 0:
             continue
-        sales = slots[slot]
-        if sum((ln.amount for ln in sales), ZERO) >= 0:
-            continue
-        refund_slot = (g, ym, ROLE_REFUNDS)
-        refunds = slots.setdefault(refund_slot, [])
+        other = slots.setdefault((gid, 1), [])
         keep: list[DocLine] = []
-        for ln in sales:
+        for ln in lines:
             if ln.amount < 0 and not _is_inventory(ln):
-                refunds.append(replace(ln, amount=-ln.amount, description=ln.description + " (moved from sales)"))
+                other.append(replace(ln, amount=-ln.amount, description=ln.description + " (moved from sales)"))
             else:
                 keep.append(ln)
-        slots[slot] = keep
-    for slot in list(slots):
-        g, ym, side = slot
-        if side != ROLE_REFUNDS:
+        slots[(gid, side)] = keep
+    for (gid, side), lines in list(slots.items()):
+        if side != 1 or sum((ln.amount for ln in lines), ZERO) >= 0:
             continue
-        refunds = slots[slot]
-        if sum((ln.amount for ln in refunds), ZERO) >= 0:
-            continue
-        sales_slot = (g, ym, ROLE_SALES)
-        sales = slots.setdefault(sales_slot, [])
+        other = slots.setdefault((gid, 0), [])
         keep = []
-        for ln in refunds:
+        for ln in lines:
             if ln.amount < 0 and not _is_inventory(ln):
-                sales.append(replace(ln, amount=-ln.amount, description=ln.description + " (moved from refunds)"))
+                other.append(replace(ln, amount=-ln.amount, description=ln.description + " (moved from refunds)"))
             else:
                 keep.append(ln)
-        slots[slot] = keep
+        slots[(gid, side)] = keep
 
 
 def _chunk(lines: list[DocLine]) -> list[list[DocLine]] | None:
