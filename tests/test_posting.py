@@ -156,6 +156,20 @@ def test_tie_out__signed_sum_against_the_settlement(types_totals: list[tuple[str
     assert tie_out(docs, D(settlement_total)) == D(difference)
 
 
+def test_check_tie_out__refuses_documents_that_do_not_add_up() -> None:
+    from services.errors import TieOutError
+    from services.qbo.posting import check_tie_out
+    from services.records import Channel, SettlementInfo, SettlementStatus
+
+    day = dt.date(2026, 3, 1)
+    info = SettlementInfo(1, 1, "S9", Channel.AMAZON, "amazon_v2", "", "USD", day, day, day, D("10.00"), None,
+                          D("10.00"), 1, SettlementStatus.READY)
+    docs = [Document("k", DocType.SALES_RECEIPT, day, "S", (_line("10.01", item=ITEM),))]
+    with pytest.raises(TieOutError, match=r"difference 0\.01"):
+        check_tie_out(info, docs)
+    check_tie_out(info, [Document("k", DocType.SALES_RECEIPT, day, "S", (_line("10.00", item=ITEM),))])
+
+
 @pytest.mark.parametrize(("code", "words"), [
     ("6270", "As of"),
     ("6140", "document number"),

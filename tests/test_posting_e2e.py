@@ -123,4 +123,13 @@ def test_settlement_file_to_verified_books(db_url: str, sandbox: Any, qb_client:
     assert f"SalesReceipt {sales['doc_number']}: line items" in failing
     assert f"Quantity on hand: {mug.name}" in failing and f"Quantity on hand: {bottle.name}" in failing
     assert settlements_repo.get_settlement_info(db, integ, SID).status is SettlementStatus.POSTED
+
+    # undo: every document Settlebridge created goes, the settlement is ready again
+    code, out = _cli(db_url, "undo", "Acme", "Amazon US", SID)
+    assert code == 2 and "--yes" in out["error"]
+    code, out = _cli(db_url, "undo", "Acme", "Amazon US", SID, "--yes")
+    assert code == 0 and out["undone"] == n and out["status"] == "ready"
+    assert settlements_repo.get_settlement_info(db, integ, SID).status is SettlementStatus.READY
+    for entity in ("SalesReceipt", "RefundReceipt", "Purchase", "Deposit"):
+        assert not [r for r in gw.query(f"SELECT * FROM {entity}") if str(r.get("PrivateNote", "")) in posted]
     db.engine.dispose()
