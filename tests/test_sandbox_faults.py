@@ -241,3 +241,27 @@ def test_injected__faults_over_http_and_health(sandbox: Any) -> None:
     bad = requests.post(f"{base}/_sandbox/faults", json={"kind": "explode"}, timeout=5)
     assert bad.status_code == 400
 
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code"),
+    [
+        pytest.param("salesreceipt", "{not json", 2010, id="bad_json"),
+        pytest.param("invoice", '{"Line": []}', 500, id="unsupported_entity"),
+        pytest.param("salesreceipt", '{"TxnDate": "30/11/2026", "Line": [{"Amount": 1, "DetailType": '
+                     '"SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}]}', 2050,
+                     id="bad_date"),
+        pytest.param("salesreceipt", '{"Line": [{"Amount": 1, "DetailType": "JournalEntryLineDetail"}]}', 2050,
+                     id="unknown_line_type"),
+        pytest.param("salesreceipt", '{"Line": []}', 2020, id="no_lines"),
+        pytest.param("bill", '{"Line": [{"Amount": 1, "DetailType": "AccountBasedExpenseLineDetail", '
+                     '"AccountBasedExpenseLineDetail": {"AccountRef": {"value": "1"}}}]}', 2020, id="bill_no_vendor"),
+        pytest.param("purchase", '{"PaymentType": "Cash", "AccountRef": {"value": "999"}, "Line": []}', 2500,
+                     id="unknown_account_ref"),
+    ],
+)
+def test_fault_bad_request__case(qb_client: Any, path: str, body: str, code: int) -> None:
+    url = f"{qb_client.api_url}/company/{qb_client.company_id}/{path}"
+    with pytest.raises(QuickbooksException) as err:
+        qb_client.post(url, body)
+    assert err.value.error_code == code
