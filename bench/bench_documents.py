@@ -62,9 +62,9 @@ def generate(rows: int = ROWS, seed: int = 7) -> Settlement:
         tax = (amount * Decimal("0.07")).quantize(cents)
         fee = (amount * Decimal("0.15")).quantize(cents)
         if order % 50 == 0:
-            kind = (C.FEE, FeeKind.STORAGE) if order % 100 else (C.REIMBURSEMENT, None)
-            amt = -fee if kind[0] is C.FEE else fee
-            out.append(R(n, kind[0], amt, day, "", "", "", "", None, kind[1], False, "other-transaction"))
+            other: tuple[Category, FeeKind | None] = (C.FEE, FeeKind.STORAGE) if order % 100 else (C.REIMBURSEMENT, None)
+            amt = -fee if other[0] is C.FEE else fee
+            out.append(R(n, other[0], amt, day, "", "", "", "", None, other[1], False, "other-transaction"))
             n += 1
             continue
         lines = [
