@@ -16,7 +16,7 @@ latest payout date); the settlement id is ``shopify-<first>-<last payout date>``
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from services.records import Category, Channel, FeeKind, Issue, ParseResult, SettlementRow, error, warning
 from services.settlements import shopify_orders
@@ -30,7 +30,7 @@ from services.settlements.common import (
     parse_amount,
     parse_date,
 )
-from services.settlements.shopify_orders import Order
+from services.settlements.shopify_orders import LineItem, Order
 
 FORMAT = "shopify_payouts"
 CHANNEL = Channel.SHOPIFY
@@ -78,23 +78,52 @@ def parse_many(name: str, data: bytes, companions: list[tuple[str, bytes]] | tup
 
 def _split_order(order: Order, line: int, date: dt.date, sign: int, is_refund: bool, name: str,
                  raw: str) -> list[SettlementRow]:
-    """The parts of a whole order (sale, or full refund when ``sign`` is -1)."""
-    out: list[SettlementRow] = []
+    """The parts of a whole order (sale, or full refund when ``sign`` is -1).
+
+    When prices include tax (VAT), the order's tax is taken out of its parts in proportion to
+    them (largest remainder, so the parts still sum to the order's total to the cent) and shown
+    as ``tax_collected``.
+    """
     product = C.PRODUCT_REFUND if is_refund else C.PRODUCT_SALE
-    for k, item in enumerate(order.items, start=1):
-        out.append(SettlementRow(line, product, sign * item.price * item.quantity, date, order.name,
-                                 str(k), item.sku, item.title, item.quantity, None, is_refund,
-                                 f"{raw} / line item", name))
+    parts: list[tuple[Category, Decimal, int, LineItem | None]] = [
+        (product, item.price * item.quantity, k, item) for k, item in enumerate(order.items, start=1)]
     if order.discount:
-        out.append(SettlementRow(line, C.PROMOTION, -sign * order.discount, date, order.name, "", "", "", None, None,
-                                 is_refund, f"{raw} / discount", name))
+        parts.append((C.PROMOTION, -order.discount, 0, None))
     if order.shipping:
-        out.append(SettlementRow(line, C.SHIPPING, sign * order.shipping, date, order.name, "", "", "", None, None,
-                                 is_refund, f"{raw} / shipping", name))
-    if order.taxes and not order.taxes_included:
+        parts.append((C.SHIPPING, order.shipping, 0, None))
+    if order.taxes and order.taxes_included:
+        shares = _allocate(order.taxes, [amount for _, amount, _, _ in parts])
+        parts = [(cat, amount - share, k, item) for (cat, amount, k, item), share in zip(parts, shares, strict=True)]
+    out: list[SettlementRow] = []
+    for cat, amount, k, item in parts:
+        if item is not None:
+            out.append(SettlementRow(line, cat, sign * amount, date, order.name, str(k), item.sku, item.title,
+                                     item.quantity, None, is_refund, f"{raw} / line item", name))
+        else:
+            what = "discount" if cat is C.PROMOTION else "shipping"
+            out.append(SettlementRow(line, cat, sign * amount, date, order.name, "", "", "", None, None, is_refund,
+                                     f"{raw} / {what}", name))
+    if order.taxes:
         out.append(SettlementRow(line, C.TAX_COLLECTED, sign * order.taxes, date, order.name, "", "", "", None,
-                                 None, is_refund, f"{raw} / taxes", name))
+                                 None, is_refund, f"{raw} / taxes" + (" (included in prices)" if order.taxes_included
+                                                                     else ""), name))
     return out
+
+
+def _allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """``total`` split over ``weights`` in proportion, to the cent, by largest remainder (the
+    shares sum to ``total`` exactly)."""
+    whole = sum(weights, Decimal("0.00"))
+    if not whole:
+        return [total, *([Decimal("0.00")] * (len(weights) - 1))] if weights else []
+    cents = int(total * 100)
+    exact = [Decimal(cents) * w / whole for w in weights]
+    floors = [int(e.to_integral_value(rounding=ROUND_FLOOR)) for e in exact]
+    left = cents - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [(Decimal(c) / 100).quantize(Decimal("0.01")) for c in floors]
 
 
 def _parts_total(order: Order) -> Decimal:
