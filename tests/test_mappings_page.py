@@ -288,10 +288,14 @@ def test_create_items__as_of_on_or_after_first_sale_is_refused(world: Database, 
     assert load_mappings(world, integ(world)) == {}
 
 
-def test_page__settings_and_mappings_tabs(world: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_page__settings_and_mappings_tabs(world: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The page itself, from app.py: both tabs render for the chosen client and integration."""
-    monkeypatch.setenv("DATABASE_URL", world.url)
     import streamlit as st
+
+    from services.qbo.demo import stop_demo
+
+    monkeypatch.setenv("DATABASE_URL", world.url)
+    monkeypatch.setenv("SETTLEBRIDGE_DEMO_DATA", str(tmp_path / "demo"))
 
     st.cache_resource.clear()
     at = AppTest.from_file("../app.py", default_timeout=60)
@@ -303,6 +307,7 @@ def test_page__settings_and_mappings_tabs(world: Database, monkeypatch: pytest.M
     assert [t.label for t in at.tabs] == ["Settings", "Mappings"]
     assert any(e.key and e.key.startswith("map_grid_") for e in at.data_editor)
     st.cache_resource.clear()
+    stop_demo(tmp_path / "demo")
 
 
 def _workbook(db: Database, edits: dict[str, str]) -> bytes:
