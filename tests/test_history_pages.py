@@ -146,3 +146,22 @@ def test_pages__post_page_refuses_mapping_not_found(app: tuple[Database, Any, An
     at = _page("pages/post.py")
     assert any("Mapping not found" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "post_go"]
+
+
+def test_post_settlement__refused_credentials_leave_it_failed_with_the_reason(app: tuple[Database, Any, Any],
+                                                                               sandbox: Any) -> None:
+    from services.errors import QboAuthError
+    from services.qbo.gateway import QboGateway
+    from services.qbo.posting import post_settlement
+
+    db, client, integration = app
+    no_token = QboGateway(api_base=sandbox.url, realm=sandbox.realm, access_token=" ", sandbox=True)
+    with pytest.raises(QboAuthError):
+        post_settlement(db, client, integration, SID, who="ana", gateway=no_token)
+    info = settlements_repo.get_settlement_info(db, integration, SID)
+    assert info.status is SettlementStatus.FAILED and "stopped" in info.status_detail
+    whats = [e.what for e in settlements_repo.list_events(db, integration, SID)]
+    assert whats[-2:] == ["Posting started", whats[-1]] and whats[-1].startswith("Posting stopped: ")
+    report = post_settlement(db, client, integration, SID, who="ana")  # reconnected: it resumes
+    assert report.all_posted and len(report.created) > 0
+    assert settlements_repo.get_settlement_info(db, integration, SID).status is SettlementStatus.POSTED

@@ -813,7 +813,10 @@ def post_settlement(db: Database, client: Client, integration: Integration, sett
     scope = store.scope_of(client.id, integration.id, settlement_id)
     tracking = integration.inventory_tracking
 
+    held: list[bool] = []
+
     def claimed() -> None:
+        held.append(True)
         if info.status is not SettlementStatus.POSTING:
             settlements_repo.set_status(db, integration, settlement_id, SettlementStatus.POSTING,
                                         who=who, event="Posting started")
@@ -830,9 +833,16 @@ def post_settlement(db: Database, client: Client, integration: Integration, sett
     def after() -> None:
         take_snapshot(db, gw, client.id, scope, "after", docs, tracking=tracking)
 
-    report = post_documents(db, gw, client=client, integration_id=integration.id, settlement_id=settlement_id,
-                            documents=docs, who=who, progress=progress, on_claimed=claimed,
-                            before_send=before, after_all_posted=after)
+    try:
+        report = post_documents(db, gw, client=client, integration_id=integration.id,
+                                settlement_id=settlement_id, documents=docs, who=who, progress=progress,
+                                on_claimed=claimed, before_send=before, after_all_posted=after)
+    except SettlebridgeError as exc:
+        if held:  # this run had started: say so in the settlement's status and history
+            settlements_repo.set_status(db, integration, settlement_id, SettlementStatus.FAILED,
+                                        {"stopped": exc.message}, who=who,
+                                        event=f"Posting stopped: {exc.message}")
+        raise
     _mirror(db, report)
     summary = (f"{len(report.created)} created, {len(report.already_posted)} already posted, "
                f"{len(report.failed)} failed" + (f", {len(report.pending)} not sent" if report.pending else ""))
