@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from qbo_sandbox import entities, qlang
-from qbo_sandbox.faults import QboFault, not_found, stale
+from qbo_sandbox.faults import QboFault, not_found, required, stale
 from qbo_sandbox.store import Store
 
 PACIFIC = timezone(timedelta(hours=-8))
@@ -208,15 +208,14 @@ class Company:
                 raise
             return self.wrap(type_, self.decorate(type_, body))
 
-    def _update(self, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
-        payload = copy.deepcopy(payload)
+    def _update(self, type_: str, payload: dict[str, Any], private: dict[str, Any] | None = None) -> dict[str, Any]:
+        payload = {k: copy.deepcopy(v) for k, v in payload.items() if k != PRIVATE}
         if type_ in SINGLETONS:
             current = self.data[type_].get("1")
             if current is None:
                 raise not_found(type_, "1")
         else:
             if "Id" not in payload or payload["Id"] in (None, ""):
-                from qbo_sandbox.faults import required
                 raise required("Id")
             current = self.get(type_, str(payload["Id"]))
         if str(payload.get("SyncToken", "")) != current["SyncToken"]:
@@ -228,6 +227,8 @@ class Company:
         else:
             merged = {k: v for k, v in payload.items() if k not in ("sparse",)}
             merged[PRIVATE] = copy.deepcopy(current.get(PRIVATE, {}))
+        if private is not None:
+            merged[PRIVATE] = private
         merged.pop("MetaData", None)
         body = entities.prepare(self, type_, merged, current)
         body["Id"] = current["Id"]
@@ -280,7 +281,7 @@ class Company:
                     raise stale(type_, current["Id"], payload.get("SyncToken"), current["SyncToken"])
                 voided = entities.voided(current)
                 voided["SyncToken"] = current["SyncToken"]
-                body = self._update(type_, voided)
+                body = self._update(type_, voided, private=voided.pop(PRIVATE))
                 self.commit()
             except QboFault:
                 raise  # refused before anything changed
