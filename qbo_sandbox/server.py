@@ -472,7 +472,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         except QboFault as fault:
-            status, body = fault.status, {"Fault": fault.body(), "time": now_text()}
+            if fault.status == 401:  # QBO answers authentication failures in its lower-case spelling
+                body = {"fault": {"error": [{"message": fault.message, "detail": fault.detail, "code": fault.code}],
+                                  "type": fault.type}, "time": now_text()}
+                status = 401
+            else:
+                status, body = fault.status, {"Fault": fault.body(), "time": now_text()}
         except Exception as exc:  # a sandbox defect: answer like QBO's system fault, keep serving
             status, body = 500, {"Fault": {"Error": [{
                 "Message": "An application error has occurred while processing your request",

@@ -161,3 +161,9 @@ def test_start__a_taken_port_gives_the_directory_back(tmp_path: Path, sandbox: A
     with pytest.raises(OSError):
         SandboxServer(tmp_path, seed="empty", port=sandbox.port).start()
     SandboxServer(tmp_path, port=0).start().stop()
+
+
+def test_auth__401_in_qbos_lower_case_shape(sandbox: Any) -> None:
+    answer = requests.get(f"{sandbox.url}/company/{sandbox.realm}/item/1", timeout=5)
+    assert answer.status_code == 401
+    assert answer.json()["fault"]["error"][0]["code"] == "3200"
