@@ -69,24 +69,26 @@ from services.storage import Database
 WHO = "app"
 
 
+def _gateway(db: Database, client_id: int) -> Any:
+    """A gateway for the tab's reads: fewer, shorter retries than posting (someone is waiting)."""
+    from services.qbo.gateway import QboGateway, RetryPolicy
+    from services.storage import clients as clients_repo
+
+    client = clients_repo.get_client(db, client_id=client_id)
+    return QboGateway.for_client(db, client, retry=RetryPolicy(attempts=3, base_seconds=0.3, cap_seconds=2.0,
+                                                               timeout=(5.0, 30.0)))
+
+
 @st.cache_data(ttl=300, show_spinner="Reading the QuickBooks items…")
 def qbo_items(db_url: str, client_id: int, api_url: str, realm: str, _db: Database) -> list[QboItem]:
     """The client's QBO items, active and inactive (cached five minutes; "Refresh" clears it)."""
-    from services.qbo.gateway import QboGateway
-    from services.storage import clients as clients_repo
-
-    client = clients_repo.get_client(_db, client_id=client_id)
-    return QboGateway.for_client(_db, client).list_items(include_inactive=True)
+    return list(_gateway(_db, client_id).list_items(include_inactive=True))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def qbo_accounts(db_url: str, client_id: int, api_url: str, realm: str, _db: Database) -> list[QboAccount]:
     """The client's QBO accounts (for a new item's income, COGS and asset accounts)."""
-    from services.qbo.gateway import QboGateway
-    from services.storage import clients as clients_repo
-
-    client = clients_repo.get_client(_db, client_id=client_id)
-    return QboGateway.for_client(_db, client).list_accounts()
+    return list(_gateway(_db, client_id).list_accounts())
 
 
 # The two caches below hold plain tuples: unpickling 20,000 frozen dataclasses on every rerun

@@ -377,3 +377,12 @@ def test_unmapped_to_bundle__components_added_in_the_editor(world: Database) -> 
     row = frame[frame["SKU"] == "NEW-THING"].iloc[0]
     assert (row["Type"], row["Status"]) == ("Bundle", "mapped")
     assert row["Components"] == "3 × Gel Pen Set 6 (33.333%) + 1 × Notebook A5 Dotted (66.667%)"
+
+
+def test_tab__quickbooks_unreachable_is_said_in_words(world: Database) -> None:
+    client = repo.get_client(world, "Acme")
+    repo.update_client(world, client.id, sandbox_url="http://127.0.0.1:9/v3")  # nothing listens there
+    at = app(world)
+    assert at.error and not at.data_editor
+    assert "QuickBooks" in at.error[0].value
+    assert at.button(key="map_items_retry")
