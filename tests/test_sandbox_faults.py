@@ -100,6 +100,21 @@ def test_requestid__a_repeat_returns_the_first_answer_and_creates_nothing(qb_cli
     assert Item.get(mug.Id, qb=qb_client).QtyOnHand == mug.QtyOnHand - 2
 
 
+def test_requestid__concurrent_repeats_create_once(qb_client: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    mug = _mug(qb_client)
+
+    def post(_: int) -> str:
+        receipt = sales_receipt("2026-11-30", [sale_line(mug.Id, 1, "14.99")], doc_number="RACE-1")
+        return str(receipt.save(qb=qb_client, request_id="race-key").Id)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        ids = set(pool.map(post, range(6)))
+    assert len(ids) == 1
+    assert SalesReceipt.count(qb=qb_client) == 1
+
+
 def test_requestid__survives_a_restart(tmp_path: Any) -> None:
     from qbo_sandbox.server import SandboxServer
 
