@@ -291,7 +291,7 @@ def expected_cogs(documents: Sequence[Document], items: Mapping[str, QboItem],
                 cost = (rc.qty * rc.unit_cost).quantize(CENT, rounding=ROUND_HALF_UP)
                 costs.append(LineCost(d.key, i, it.id, it.name, ln.sku, ln.bundle_sku, ln.qty, ln.amount, cost,
                                       refund=True))
-    issues = [warning(f"Item {items[i].name!r}: these documents sell {format(units, 'f')} unit(s) more than "
+    issues = [warning(f"Item {items[i].name!r}: these documents sell {format(units.normalize(), 'f')} unit(s) more than "
                       f"QuickBooks has on hand (from {first.isoformat()}); QuickBooks lets quantity go below zero "
                       "but costs those units at a guess until stock arrives. Record the purchase (bill) first.",
                       code="below_zero") for i, (units, first) in sorted(short.items())]
