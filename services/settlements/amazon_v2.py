@@ -105,7 +105,7 @@ class _Col:
             self.values = [""]
             return
         self.idx = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in arr.chunks])
-        self.values = [v.strip() for v in arr.chunk(0).dictionary.to_pylist()]
+        self.values = pc.utf8_trim_whitespace(arr.chunk(0).dictionary).to_pylist()
 
     def take(self, mapped: list[Any], rows: np.ndarray) -> list[Any]:
         """``mapped[i]`` is the value for distinct string i; returns it per row in ``rows``."""
@@ -285,7 +285,8 @@ def _parse(name: str, data: bytes) -> ParseResult:
     posted = cols["posted-date"]
     date_by_value = [parse_date(v) for v in posted.values]
     dates = posted.take(date_by_value, rows_idx)
-    if any(d is None for d in date_by_value):
+    used_dates = np.unique(posted.idx[rows_idx]).tolist()
+    if any(date_by_value[k] is None for k in used_dates):
         # a blank posted-date falls back to posted-date-time; a posted-date that is not a date is an error
         extra, _ = _read_utf8(data, lower, ("posted-date-time",))
         posted_dt = _Col(extra.column("posted-date-time") if extra.num_columns else None, n)
