@@ -381,3 +381,17 @@ def test_undo__void_keeps_voided_receipts_and_reposting_is_not_fooled(posting_db
     assert {s.state for s in states} == {store.PostState.UNDONE}
     with pytest.raises(BadInput):
         undo_documents(posting_db, gateway, client=client, integration_id=1, settlement_id="V1", mode="burn")
+
+
+def test_post__a_document_qbo_cannot_take_fails_before_sending(posting_db: Any, gateway: QboGateway,
+                                                               sandbox: Any) -> None:
+    docs = make_documents("A1", 3, demo_items(gateway))
+    odd = Document("1/1/A1/doc/odd", DocType.PURCHASE, dt.date(2026, 3, 5), "A1-odd",
+                   (_line("2.00", category=Category.FEE, account="No Such Account"),), account="Amazon Clearing")
+    report = _post(posting_db, gateway, sandbox, "A1", [*docs, odd])
+    assert len(report.created) == 3
+    (failed,) = report.failed
+    assert failed.error_code == "settlebridge" and "No Such Account" in failed.error
+    stored = store.get_posting(posting_db, odd.key)
+    assert stored is not None and stored.state is store.PostState.FAILED and stored.attempts == 0
+    assert "Retry import" in stored.error_hint

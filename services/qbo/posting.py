@@ -381,7 +381,6 @@ class _Run:
         self.scope = scope
         self.owner = owner
         self.docs = {d.key: d for d in documents}
-        self.order = [d.key for d in documents]
         self.progress = progress
         self.lease = lease_seconds
         self.outcomes: dict[str, DocOutcome] = {}
@@ -465,10 +464,11 @@ class _Run:
                 bodies[k] = build_body(self.docs[k], self.accounts())
                 sendable.append(k)
             except BadInput as exc:
-                store.mark_failed(self.db, [(k, "settlebridge", exc.message, "")])
-                self.outcome(k, "failed", error=exc.message, code="settlebridge",
-                             todo="Fix the setting named above, rebuild the documents (Retry import) "
-                                  "and post again.", attempts=states[k].attempts)
+                todo = ("Fix the setting named above, rebuild the documents (Retry import) and post "
+                        "again.")
+                store.mark_failed(self.db, [(k, "settlebridge", exc.message, todo)])
+                self.outcome(k, "failed", error=exc.message, code="settlebridge", todo=todo,
+                             attempts=states[k].attempts)
                 self.tick(1)
         for i in range(0, len(sendable), MAX_BATCH):
             self.send_batch(sendable[i:i + MAX_BATCH], bodies, states)
