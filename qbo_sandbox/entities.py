@@ -352,6 +352,9 @@ def _item_line(company: Company, line: dict[str, Any], detail_key: str, when: st
             raise QboFault(6000, "A business validation error has occurred while processing your request",
                            f"Business Validation Error: Line {n}: a quantity is required for the "
                            f"inventory item {item['Name']} (Qty is missing or zero).", element="Qty")
+        if price is not None and price < 0:
+            raise business(f"Line {n}: the inventory item {item['Name']} cannot have a negative rate "
+                           f"({price}); return units with a negative quantity instead")
         start = item.get("InvStartDate")
         if start and when < start:
             raise QboFault(6270, "Transaction date is prior to start date for inventory item",

@@ -56,6 +56,19 @@ def test_fault_amount_vs_qty_times_price__case(qb_client: Any, qty: str, price: 
         assert err.value.error_code == 6070
 
 
+def test_fault__inventory_line_with_a_negative_rate(qb_client: Any) -> None:
+    mug = _mug(qb_client)
+    with pytest.raises(QuickbooksException) as err:
+        sales_receipt("2026-11-30", [sale_line(mug.Id, 2, "14.99"), sale_line(mug.Id, 1, "-3.00")]).save(
+            qb=qb_client)
+    assert err.value.error_code == 6000 and "negative rate" in err.value.detail
+    # a negative quantity at a positive rate is how units come back on a receipt
+    saved = sales_receipt("2026-11-30", [sale_line(mug.Id, 2, "14.99"), sale_line(mug.Id, -1, "14.99")]).save(
+        qb=qb_client)
+    assert saved.TotalAmt == Decimal("14.99")
+    assert Item.get(mug.Id, qb=qb_client).QtyOnHand == mug.QtyOnHand - 1
+
+
 def test_fault__negative_sales_receipt_total(qb_client: Any) -> None:
     shipping = Item.filter(Name="Shipping", qb=qb_client)[0]
     promo = sale_line(shipping.Id, None, "-5.00")
