@@ -82,7 +82,7 @@ class Margin:
 
     @property
     def margin_percent(self) -> Decimal | None:
-        if self.cogs is None or self.revenue == 0:
+        if self.cogs is None or self.revenue <= 0:
             return None
         return (100 * (self.revenue - self.cogs) / self.revenue).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
@@ -281,14 +281,19 @@ def expected_cogs(documents: Sequence[Document], items: Mapping[str, QboItem],
             assert ln.item is not None
             if d.type is DocType.SALES_RECEIPT and ref in draws:
                 dr = draws[ref]
-                costs.append(LineCost(d.key, i, it.id, it.name, ln.sku, ln.bundle_sku, ln.qty, ln.amount, dr.cost,
+                cost = dr.cost
+                if cost == 0 and dr.short == dr.qty and it.purchase_cost:
+                    # nothing on hand and no cost known yet: QBO's guess is the item's purchase cost
+                    cost = (dr.qty * it.purchase_cost).quantize(CENT, rounding=ROUND_HALF_UP)
+                costs.append(LineCost(d.key, i, it.id, it.name, ln.sku, ln.bundle_sku, ln.qty, ln.amount, cost,
                                       dr.short))
                 if dr.short > 0:
                     units, first = short.get(it.id, (ZERO, d.date))
                     short[it.id] = (units + dr.short, min(first, d.date))
             elif d.type is DocType.REFUND_RECEIPT and ref in returns:
                 rc = returns[ref]
-                cost = (rc.qty * rc.unit_cost).quantize(CENT, rounding=ROUND_HALF_UP)
+                unit = rc.unit_cost if rc.unit_cost or not it.purchase_cost else it.purchase_cost
+                cost = (rc.qty * unit).quantize(CENT, rounding=ROUND_HALF_UP)
                 costs.append(LineCost(d.key, i, it.id, it.name, ln.sku, ln.bundle_sku, ln.qty, ln.amount, cost,
                                       refund=True))
     issues = [warning(f"Item {items[i].name!r}: these documents sell {format(units.normalize(), 'f')} unit(s) more than "

@@ -62,6 +62,7 @@ FIFO = [
      [sale("SalesReceipt", "8", "2026-02-15", W, "3"), sale("RefundReceipt", "9", "2026-02-20", W, "1"),
       bill("7", "2026-02-25", W, "5", "9.00")], [(MARCH, "20")], ["129.00"], ["0"]),
     ("below_zero_costs_last_known", [(W, "5", "6.00")], [], [(MARCH, "8")], ["48.00"], ["3"]),
+    ("nothing_on_hand_ever_costs_the_purchase_cost", [(W, "0", "5.00")], [], [(MARCH, "2")], ["10.00"], ["2"]),
     # 30 on hand today, but 20 of them arrive on March 20: a sale of 12 on March 5 has only the 10
     # opening units, so 2 go below zero (costed at the last known 6.00)
     ("backdated_sale_before_a_bill_goes_below_zero", [(W, "30", "6.00")],
@@ -93,8 +94,8 @@ def test_expected_cogs__a_planned_refund_returns_at_the_oldest_layer() -> None:
     docs = [doc("k/refunds/1", MARCH, line(W, "2", "40.00"), doc_type=DocType.REFUND_RECEIPT)]
     costs, rows, _ = expected_cogs(docs, by_id, [])
     assert [(c.refund, str(c.cost)) for c in costs] == [(True, "12.00")]
-    assert [(m.sku, m.revenue, m.cogs, m.units_refunded) for m in rows] == [
-        ("W-1", Decimal("-40.00"), Decimal("-12.00"), Decimal(2))]
+    assert [(m.sku, m.revenue, m.cogs, m.units_refunded, m.margin_percent) for m in rows] == [
+        ("W-1", Decimal("-40.00"), Decimal("-12.00"), Decimal(2), None)]
 
 
 def test_margins__per_sku_and_per_bundle() -> None:
