@@ -12,7 +12,6 @@ given (fault 6070); an inventory line must carry a quantity.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -641,7 +640,3 @@ def _apply_qty(company: Company, before: dict[str, Decimal], after: dict[str, De
         item[PRIVATE] = private
         item["QtyOnHand"] = Decimal(private.get("opening_qty", ZERO)) + private["moved"]
         company.save("Item", item)
-
-
-def _is_number(text: str) -> bool:
-    return re.fullmatch(r"-?\d+(\.\d+)?", text) is not None
