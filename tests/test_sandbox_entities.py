@@ -103,6 +103,7 @@ def test_item__delete_makes_inactive(qb_client: Any, sandbox: Any) -> None:
     inactive = Item.where("Active = false", qb=qb_client)
     assert [i.Id for i in inactive] == [item.Id]
     assert inactive[0].Name.endswith("(deleted)")
+    assert len(Item.where("Active IN (true, false)", max_results=1000, qb=qb_client)) == before
     assert Item.get(item.Id, qb=qb_client).Active is False
 
 
