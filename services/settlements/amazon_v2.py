@@ -23,7 +23,6 @@ from __future__ import annotations
 import gc
 import io
 import re
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -131,7 +130,8 @@ def _read_utf8(data: bytes, names: list[str], columns: tuple[str, ...] = USED) -
     table = pcsv.read_csv(
         io.BytesIO(data),
         read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, block_size=4 << 20),
-        parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False, invalid_row_handler=on_invalid),
+        parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False, invalid_row_handler=on_invalid,
+                                        ignore_empty_lines=False),
         convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(include, _DICT), include_columns=include,
                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
@@ -201,9 +201,9 @@ def _parse(name: str, data: bytes) -> ParseResult:
     if n == 0:
         raise FormatError("the settlement has no summary line and no rows (is the file cut short?)", row=2)
 
-    # one line per record (header + n) means no blank or skipped lines: the index is the line
-    newlines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if not bad_count and newlines == n + 1:
+    # blank lines are read as one-column records and skipped like malformed ones, so when none
+    # was skipped every record is one line and its index gives the line number
+    if not bad_count:
         lines = np.arange(2, n + 2, dtype=np.int64)
     else:
         lines, bad = _line_info(data, len(header))
@@ -227,7 +227,7 @@ def _parse(name: str, data: bytes) -> ParseResult:
                             "joined together?", name, int(lines[summary_rows[1]])))
 
     amount_col = cols["amount"]
-    decimal_comma = _decimal_comma([*amount_col.values, total_col.at(s)])
+    decimal_comma = _decimal_comma([*amount_col.values[:5000], total_col.at(s)])
 
     try:
         stated = parse_amount(total_col.at(s), decimal_comma=decimal_comma)
@@ -371,9 +371,10 @@ def _parse(name: str, data: bytes) -> ParseResult:
 
     if not settlement_id:
         issues.append(error("the summary line has no settlement-id", name, summary_line))
-    market = Counter(cols["marketplace-name"].text(rows_idx))
-    market.pop("", None)
-    marketplace = market.most_common(1)[0][0] if market else ""
+    market = cols["marketplace-name"]
+    market_counts = np.bincount(market.idx[rows_idx], minlength=len(market.values))
+    named = [(int(c), v) for v, c in zip(market.values, market_counts, strict=True) if v]
+    marketplace = max(named)[1] if named else ""
     row_dates = [d for d in date_by_value if d is not None]
     start = start or (min(row_dates) if row_dates else None)
     end = end or (max(row_dates) if row_dates else None)
