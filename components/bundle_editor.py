@@ -31,6 +31,11 @@ from services.records import BundleComponent, Issue, ItemRef, Mapping
 SaveBundle = Callable[[tuple[BundleComponent, ...]], list[Issue]]
 
 
+def _md(text: str) -> str:
+    """Text shown literally inside Markdown (SKUs can hold *, _, `, [ ...)."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$=" else ch for ch in text)
+
+
 def _rows_key(sku: str, scope: str) -> str:
     return f"map_bundle_rows_{scope}_{sku}"
 
@@ -56,7 +61,7 @@ def render(sku: str, mapping: Mapping, index: ItemIndex, *, scope: str, on_save:
         ss[rows_key] = bundle_frame(mapping.components, index).to_dict("records")
     gen = ss.setdefault(gen_key, 0)
     base = pd.DataFrame(ss[rows_key], columns=[COL_B_ITEM, COL_B_QTY, COL_B_PCT]).astype("object")
-    st.markdown(f"**Bundle {sku}**: the percentage is of the bundle's total sales price, not a unit price.")
+    st.markdown(f"**Bundle {_md(sku)}**: the percentage is of the bundle's total sales price, not a unit price.")
     edited = st.data_editor(
         base, key=f"map_bundle_editor_{scope}_{sku}_{gen}", num_rows="dynamic", hide_index=True,
         width="stretch",
@@ -98,7 +103,9 @@ def render(sku: str, mapping: Mapping, index: ItemIndex, *, scope: str, on_save:
             row[COL_B_PCT] = f"{pct:f}"
         ss[rows_key] = rows
         ss[gen_key] = gen + 1
-        if all(v is None for v in values):
+        if not comps:
+            ss[f"map_bundle_note_{scope}_{sku}"] = "Add the bundle's components first."
+        elif all(v is None for v in values):
             ss[f"map_bundle_note_{scope}_{sku}"] = ("QuickBooks has no " + ("unit cost" if by_cost else "sales price")
                                                     + " for these items: the split is by quantity.")
         st.rerun()

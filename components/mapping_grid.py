@@ -243,7 +243,8 @@ def render(db: Database, client: Client, integration: Integration) -> None:
     ss[keys.shown] = [r.sku for r in shown]
     frame = grid_frame(shown, index)
     st.data_editor(
-        frame, key=keys.grid(), hide_index=True, width="stretch", num_rows="fixed", height=420,
+        frame, key=keys.grid(), hide_index=True, width="stretch", num_rows="fixed", placeholder="",
+        height="auto" if len(shown) <= 12 else 460,
         disabled=[COL_SKU, COL_TITLE, COL_COMPONENTS, COL_STATUS, COL_SOLD, COL_FIRST],
         column_config={
             COL_SKU: st.column_config.TextColumn(COL_SKU, pinned=True),
