@@ -121,3 +121,20 @@ def test_unit__v1_with_decimal_commas_reads_the_same() -> None:
     assert commas != text
     dot, comma = parse_file("v1.txt", text.encode()), parse_file("v1.txt", commas.encode())
     assert comma.settlement == dot.settlement and comma.issues == dot.issues == ()
+
+
+def test_unit__make_rows_equals_the_constructor() -> None:
+    from services.records import SettlementRow
+    from services.settlements.common import Const, make_rows
+
+    built = make_rows(2, {"source_row": [3, 4], "category": [C.FEE, C.PRODUCT_SALE],
+                          "amount": [Decimal("-1.00"), Decimal("2.50")], "date": Const(dt.date(2026, 3, 1)),
+                          "sku": ["A", "B"], "fee_kind": [K.STORAGE, None], "source_file": Const("f.txt")})
+    assert built == [
+        SettlementRow(3, C.FEE, Decimal("-1.00"), dt.date(2026, 3, 1), sku="A", fee_kind=K.STORAGE, source_file="f.txt"),
+        SettlementRow(4, C.PRODUCT_SALE, Decimal("2.50"), dt.date(2026, 3, 1), sku="B", source_file="f.txt"),
+    ]
+    assert hash(built[0]) == hash(SettlementRow(3, C.FEE, Decimal("-1.00"), dt.date(2026, 3, 1), sku="A",
+                                                fee_kind=K.STORAGE, source_file="f.txt"))
+    with pytest.raises(AttributeError):
+        built[0].sku = "changed"  # type: ignore[misc]

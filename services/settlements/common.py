@@ -19,7 +19,7 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any, Protocol
 
-from services.records import Category, FeeKind, Issue, ParseResult, SettlementRow, error
+from services.records import Category, Issue, ParseResult, SettlementRow, error
 
 MAX_BYTES = 512 * 1024 * 1024  # beyond this a "report" is not one; refuse before reading it
 
@@ -312,24 +312,9 @@ class Const:
         self.value = value
 
 
-def row(source_row: int, category: Category, amount: Decimal, date: dt.date, **kw: Any) -> SettlementRow:
-    """One SettlementRow (the readable way, for the small formats)."""
-    return SettlementRow(source_row, category, amount, date, **kw)
-
-
-def fee(kind: FeeKind) -> tuple[Category, FeeKind]:
-    return Category.FEE, kind
-
-
 def fail(name: str, message: str, row: int | None = None) -> ParseResult:
     """A result with nothing usable and one error naming the file (and row)."""
     return ParseResult(None, (error(message, name, row, code="bad_file"),))
-
-
-def collect_issue(issues: list[Issue], message: str, name: str, row: int | None, *, warn: bool = False) -> None:
-    from services.records import warning
-
-    issues.append((warning if warn else error)(message, name, row))
 
 
 def unknown_type_warnings(rows: Sequence[SettlementRow], name: str) -> list[Issue]:
