@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -74,6 +74,7 @@ MAX_ROWS = 1_048_576
 def _text(ws: Worksheet, row: int, col: int, value: str) -> Cell:
     """Write ``value`` as a text cell, never a formula (reports can hold ``=cmd|...`` as a SKU)."""
     cell: Cell = ws.cell(row=row, column=col)
+    value = _writable(value)
     cell.value = value
     if value:
         cell.data_type = "s"
@@ -184,6 +185,18 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _sku_text(value: Any) -> str:
+    """A SKU cell exactly as written (reports do have SKUs with surrounding spaces); blank is ''."""
+    if isinstance(value, str):
+        return value if value.strip() else ""
+    return _cell_text(value)
+
+
+def _writable(text: str) -> str:
+    """``text`` without the control characters that an .xlsx cell cannot hold."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
 def _columns(ws: Worksheet, wanted: Sequence[str], sheet: str, issues: list[Issue]) -> dict[str, int] | None:
     header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
     found = {norm(_cell_text(v)): n for n, v in enumerate(header) if _cell_text(v)}
@@ -276,7 +289,8 @@ def _read(wb: Any, current: MappingABC[Sku, Mapping | None], index: ItemIndex, f
         if not any(cells.values()):
             continue
         rows_read += 1
-        sku, title, type_text, item_name = cells["SKU"], cells["Title"], cells["Type"], cells["QBO Item"]
+        sku = _sku_text(values[cols["SKU"]]) if cols["SKU"] < len(values) else ""
+        title, type_text, item_name = cells["Title"], cells["Type"], cells["QBO Item"]
         if not sku:
             issues.append(error("a row without a SKU.", SHEET_MAPPINGS, n, "no_sku"))
             continue
@@ -328,7 +342,7 @@ def _read(wb: Any, current: MappingABC[Sku, Mapping | None], index: ItemIndex, f
                 if not any(cells.values()):
                     continue
                 rows_read += 1
-                sku = cells["SKU"]
+                sku = _sku_text(raw[bcols["SKU"]]) if bcols["SKU"] < len(raw) else ""
                 if not sku:
                     issues.append(error("a component row without a SKU.", SHEET_BUNDLES, n, "no_sku"))
                     continue

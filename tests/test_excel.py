@@ -7,6 +7,8 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hst
 from openpyxl import load_workbook
 
 from services.excel import export_workbook, import_workbook
@@ -215,3 +217,34 @@ def test_import__damaged_sheet_inside_a_valid_zip() -> None:
     result = import_workbook(out.getvalue(), current=current(), items=ITEMS, file_name="half.xlsx")
     assert [i.code for i in result.issues] == ["not_xlsx"] and result.changes == {}
     assert "half.xlsx" in result.issues[0].message
+
+
+# --- property: the round trip of arbitrary report text -------------------------------------------
+
+report_text = hst.text(alphabet=hst.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).filter(
+    lambda t: t.strip() != "")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(skus=hst.lists(report_text, min_size=1, max_size=6, unique=True),
+       titles=hst.lists(hst.text(max_size=40), min_size=6, max_size=6),
+       prefix=hst.sampled_from(["", "=", "+", "-", "@", " "]))
+def test_import__round_trip_of_any_report_text_changes_nothing(skus: list[str], titles: list[str], prefix: str) -> None:
+    skus = [prefix + s for s in skus]
+    mapped = {s: (Mapping(s, MappingType.ITEM, MUG if n % 2 else LID, (), titles[n]) if n % 3 else
+                  Mapping(s, MappingType.BUNDLE, None, (BundleComponent(MUG, D(n + 1), D("62.5")),
+                                                        BundleComponent(LID, D("0.25"), D("37.5"))), titles[n]))
+              for n, s in enumerate(skus)}
+    data = export_workbook([Row(s, titles[n], mapped[s]) for n, s in enumerate(skus)], ITEMS)
+    result = import_workbook(data, current=mapped, items=ITEMS)
+    assert result.ok, result.issues
+    assert result.changes == {}
+    wb = load_workbook(io.BytesIO(data))
+    assert [c.value for c in wb["Mappings"]["A"][1:]] == skus
+    assert all(c.data_type == "s" for c in wb["Mappings"]["A"][1:])
+
+
+def test_export__control_characters_are_dropped_not_fatal() -> None:
+    data = export_workbook([Row("A\x01B", "tab\there\x0b", None)], ITEMS)
+    ws = load_workbook(io.BytesIO(data))["Mappings"]
+    assert (ws["A2"].value, ws["B2"].value) == ("AB", "tab\there")
