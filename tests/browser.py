@@ -37,13 +37,16 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_app(database_url: str, log_path: Path, *, timeout: float = 60) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port with ``DATABASE_URL``; yields its base URL.
+    """``streamlit run app.py`` on a free port with ``DATABASE_URL`` and its own Demo Company
+    books (next to ``log_path``); yields its base URL.
 
     The server's output goes to ``log_path`` (read it when a test fails). The process is stopped
     (terminate, then kill) when the block ends.
     """
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1",
+           # the Demo Company's books of this run, not the developer's under data/
+           "SETTLEBRIDGE_DEMO_DATA": str(log_path.parent / "demo-sandbox")}
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
            "--server.headless", "true", "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]

@@ -45,7 +45,10 @@ def _upload(page: object, path: Path) -> None:
     with page.expect_file_chooser() as chooser:  # type: ignore[attr-defined]
         page.get_by_test_id("stFileUploaderDropzone").locator("button").click()  # type: ignore[attr-defined]
     chooser.value.set_files(str(path))
-    page.get_by_text(path.name).first.wait_for()  # type: ignore[attr-defined]
+    page.get_by_test_id("stFileChipName").filter(has_text=path.name).first.wait_for()  # type: ignore[attr-defined]
+    # the chip spins while the file travels to the server; Import before that would send nothing
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => !document.querySelector('[data-testid=\"stFileChipIconSpinner\"]')")
     page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()  # type: ignore[attr-defined]
 
 

@@ -28,11 +28,22 @@ from tests.settlement_factory import amazon_v2_file
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="module")
+def demo_books(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The Demo Company's books for these tests (not the developer's under data/)."""
+    from services.qbo.demo import stop_demo
+
+    path = tmp_path_factory.mktemp("demo-books")
+    yield path
+    stop_demo(path)
+
+
 @pytest.fixture
-def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_books: Path) -> Iterator[Database]:
     """The database the app will open (DATABASE_URL), with the Demo Company already in it."""
     url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SETTLEBRIDGE_DEMO_DATA", str(demo_books))
     monkeypatch.chdir(ROOT)
     st.cache_resource.clear()  # the app caches its engine per process; each test has its own file
     db = open_database(url)
