@@ -161,3 +161,13 @@ def test_items_create__refused_with_the_reason(world: Database, capsys: pytest.C
 def test_cli_text_mode(world: Database, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", world.url, "mappings", "list", "Acme", "Amazon US"]) == 0
     assert "NEW-THING\tnot mapped" in capsys.readouterr().out
+
+
+def test_mappings_set__sku_with_surrounding_spaces_is_kept_exactly(world: Database,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    status, _ = run(world, capsys, "mappings", "set", "Acme", "Amazon US", "ceramic mug 11oz black ",
+                    "--item", "Ceramic Mug 11oz Black")
+    assert status == 0
+    entry = by_sku(run(world, capsys, "mappings", "list", "Acme", "Amazon US")[1])["ceramic mug 11oz black "]
+    assert (entry["status"], entry["item"], entry["title"]) == ("mapped", "Ceramic Mug 11oz Black", "Black mug")
+    assert list(load_mappings(world, _integ(world))) == ["ceramic mug 11oz black "]

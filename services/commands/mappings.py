@@ -153,7 +153,7 @@ def _title(ctx: Context, integ: Integration, sku: str) -> str:
 
 def mappings_set(args: argparse.Namespace, ctx: Context) -> Outcome:
     client, integ = _target(args, ctx)
-    sku = args.sku.strip()
+    sku = args.sku if args.sku.strip() else ""  # SKUs are exact: reports have some with spaces
     if not sku:
         return _bad([error("A SKU is required.")], "bad input")
     index = ItemIndex.of(_items(ctx, client))
@@ -190,7 +190,7 @@ def mappings_set_bundle(args: argparse.Namespace, ctx: Context) -> Outcome:
     from services.bundles import validate_bundle
 
     client, integ = _target(args, ctx)
-    sku = args.sku.strip()
+    sku = args.sku if args.sku.strip() else ""  # SKUs are exact: reports have some with spaces
     index = ItemIndex.of(_items(ctx, client))
     comps: list[BundleComponent] = []
     issues: list[Issue] = []
