@@ -165,3 +165,13 @@ def test_v2__blank_posted_date_falls_back_to_posted_date_time() -> None:
     res = parse_file("dt.txt", b"\n".join(lines))
     assert res.settlement is not None and not _errors(res)
     assert [r.date.day for r in res.settlement.rows[:3]] == [3, 4, 3]
+
+
+def test_v1_wrong_on_every_line__capped_messages() -> None:
+    text = (FIXTURES / "amazon_v1_ca.txt").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    body = [line.replace("2026-02-", "2026-13-") for line in lines[2:]] * 10
+    res = parse_file("v1.txt", "\n".join([*lines[:2], *body]).encode())
+    bad_dates = [i for i in res.issues if i.code == "bad_date"]
+    assert len(bad_dates) == 21 and bad_dates[-1].message == "130 more lines have the same problem (bad_date)"
+    assert bad_dates[0].row == 3

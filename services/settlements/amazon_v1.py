@@ -19,7 +19,9 @@ Timestamps are ISO with an offset (``2025-08-14T06:23:59+00:00``).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
+from itertools import chain, islice
 
 from services.records import Category, Channel, Issue, ParseResult, SettlementRow, error
 from services.settlements import amazon_types
@@ -68,7 +70,7 @@ def parse(name: str, data: bytes) -> ParseResult:
 
 def _parse(name: str, data: bytes) -> ParseResult:
     text, _ = decode(data)
-    table = find_table(text, "\t", REQUIRED, within=1, quoted=False)
+    table = find_table(text, "\t", REQUIRED, within=1, quoted=False, stream=True)
     g = {c: table.getter(c) for c in (
         "settlement-id", "settlement-start-date", "settlement-end-date", "deposit-date", "total-amount",
         "currency", "transaction-type", "order-id", "marketplace-name", "posted-date", "order-item-code",
@@ -79,9 +81,12 @@ def _parse(name: str, data: bytes) -> ParseResult:
     summary_line = None
     rows: list[SettlementRow] = []
     quantities: dict[tuple[str, str], tuple[int, int]] = {}
-    decimal_comma = guess_decimal_comma(g[c](rec) for _, rec in table.rows[:5000]
+    first = list(islice(table.rows, 5000))
+    decimal_comma = guess_decimal_comma(g[c](rec) for _, rec in first
                                         for c in ("total-amount", *(a for a, _, _ in AMOUNTS)))
-    for line, rec in table.rows:
+    markets: Counter[str] = Counter()
+    for line, rec in chain(first, table.rows):
+        markets[g["marketplace-name"](rec)] += 1
         if len(rec) < width - 1 and any(c.strip() for c in rec):
             issues.append(error(f"this line has {len(rec)} columns, the header has {width} "
                                 "(is the file cut short or edited?)", name, line, code="bad_row"))
@@ -130,11 +135,11 @@ def _parse(name: str, data: bytes) -> ParseResult:
     except ValueError as exc:
         stated = None
         issues.append(error(f"total-amount: {exc}", name, summary_line, code="bad_amount"))
-    markets = [r for r in (g["marketplace-name"](rec) for _, rec in table.rows) if r]
+    markets.pop("", None)
     return finish(
         name, fmt=FORMAT, channel=CHANNEL, rows=rows, issues=issues,
         settlement_id=g["settlement-id"](summary), currency=g["currency"](summary),
-        marketplace=max(set(markets), key=markets.count) if markets else "",
+        marketplace=markets.most_common(1)[0][0] if markets else "",
         start=parse_date(g["settlement-start-date"](summary)), end=parse_date(g["settlement-end-date"](summary)),
         deposit=parse_date(g["deposit-date"](summary)), stated=stated, stated_label="total-amount",
         stated_row=summary_line)

@@ -13,10 +13,10 @@ import datetime as dt
 import io
 import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from itertools import repeat
+from itertools import islice, repeat
 from typing import Any, Protocol
 
 from services.records import Category, Issue, ParseResult, SettlementRow, error
@@ -97,22 +97,25 @@ def has_header(head: bytes, delimiter: str, required: Iterable[str], *, within: 
     return False
 
 
-def read_rows(text: str, delimiter: str = ",", *, quoted: bool = True) -> list[tuple[int, list[str]]]:
+def iter_rows(text: str, delimiter: str = ",", *, quoted: bool = True) -> Iterator[tuple[int, list[str]]]:
     """Every record of a delimited text with the 1-based line where it starts (quoted values
     may span lines unless ``quoted`` is false, as in Amazon's tab-separated files). Blank
-    lines are dropped."""
+    lines are dropped. A generator, so that a large file is not held twice."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                         quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE)
-    out: list[tuple[int, list[str]]] = []
     line = 1
     try:
         for record in reader:
             if record and any(c.strip() for c in record):
-                out.append((line, record))
+                yield line, record
             line = reader.line_num + 1
     except csv.Error as exc:
         raise FormatError(f"the file is not valid CSV ({exc})", row=line) from None
-    return out
+
+
+def read_rows(text: str, delimiter: str = ",", *, quoted: bool = True) -> list[tuple[int, list[str]]]:
+    """:func:`iter_rows` as a list."""
+    return list(iter_rows(text, delimiter, quoted=quoted))
 
 
 @lru_cache(maxsize=4096)
@@ -123,7 +126,7 @@ def norm_header(name: str) -> str:
 class Table:
     """Rows of a delimited report keyed by (normalised) header name, with source lines."""
 
-    def __init__(self, header: list[str], rows: list[tuple[int, list[str]]], header_line: int) -> None:
+    def __init__(self, header: list[str], rows: Any, header_line: int) -> None:
         self.header = header
         self.index = {norm_header(h): i for i, h in reversed(list(enumerate(header)))}
         self.rows = rows
@@ -145,14 +148,17 @@ class Table:
 
 
 def find_table(text: str, delimiter: str, required: Sequence[str], *, within: int = 60,
-               quoted: bool = True) -> Table:
-    """Locate the header line (after any preamble) holding all ``required`` names; return the table."""
-    records = read_rows(text, delimiter, quoted=quoted)
+               quoted: bool = True, stream: bool = False) -> Table:
+    """Locate the header line (after any preamble) holding all ``required`` names; return the table.
+
+    ``table.rows`` is a list, or with ``stream`` an iterator read once (for large files)."""
+    records = iter_rows(text, delimiter, quoted=quoted)
     need = {norm_header(r) for r in required}
-    for k, (line, record) in enumerate(records[:within]):
+    for line, record in islice(records, within):
         names = {norm_header(c) for c in record}
         if need <= names:
-            return Table([c.strip().strip("\ufeff") for c in record], records[k + 1:], line)
+            rest = records if stream else list(records)
+            return Table([c.strip().strip("\ufeff") for c in record], rest, line)
     missing = ", ".join(required)
     raise FormatError(f"no header line with the columns {missing}")
 
@@ -317,6 +323,25 @@ def fail(name: str, message: str, row: int | None = None) -> ParseResult:
     return ParseResult(None, (error(message, name, row, code="bad_file"),))
 
 
+def cap_issues(issues: list[Issue], limit: int = 20) -> list[Issue]:
+    """At most ``limit`` issues of each kind (code), then one saying how many more there are: a
+    file wrong on every line needs one fix, not a million messages."""
+    seen: dict[tuple[str, str], int] = {}
+    out: list[Issue] = []
+    for issue in issues:
+        key = (issue.code, issue.severity.value)
+        seen[key] = seen.get(key, 0) + 1
+        if not issue.code or seen[key] <= limit:
+            out.append(issue)
+    for (code, severity), count in seen.items():
+        if code and count > limit:
+            first = next(i for i in issues if i.code == code and i.severity.value == severity)
+            more = Issue(first.severity, f"{count - limit} more lines have the same problem ({code})",
+                         first.file, None, code)
+            out.append(more)
+    return out
+
+
 def unknown_type_warnings(rows: Sequence[SettlementRow], name: str) -> list[Issue]:
     """One warning per unknown amount type, naming its first row and how many rows have it."""
     from services.records import warning
@@ -358,6 +383,7 @@ def finish(name: str, *, fmt: str, channel: Any, rows: Sequence[SettlementRow], 
     if start is None or end is None:
         return ParseResult(None, (*issues, error("the report has no dates", name, code="no_dates")))
     issues.extend(unknown_type_warnings(rows, name))
+    issues[:] = cap_issues(issues)
     settlement = Settlement(
         settlement_id=settlement_id, channel=channel, format=fmt, marketplace=marketplace,
         currency=currency or "USD", start=start, end=end, deposit_date=deposit or end,
