@@ -369,8 +369,9 @@ def _suggestions(keys: _Keys, saved: dict[str, Mapping], titles: dict[str, str],
         _fold(keys, saved, titles, index)
         accepted = {s.sku for s, ok in zip(found, edited["Accept"], strict=True) if ok}
         draft = ss.setdefault(keys.draft, {})
+        mapped_meanwhile = _effective(saved, draft)  # a SKU mapped by hand since the proposal keeps its item
         for s in found:
-            if s.sku in accepted:
+            if s.sku in accepted and s.sku not in mapped_meanwhile:
                 draft[s.sku] = item_mapping(s.sku, s.item, titles.get(s.sku, ""))
         ss.pop(keys.suggestions, None)
         st.rerun()

@@ -386,3 +386,13 @@ def test_tab__quickbooks_unreachable_is_said_in_words(world: Database) -> None:
     assert at.error and not at.data_editor
     assert "QuickBooks" in at.error[0].value
     assert at.button(key="map_items_retry")
+
+
+def test_suggest_mappings__a_sku_mapped_by_hand_meanwhile_keeps_its_item(world: Database) -> None:
+    at = app(world)
+    ok(at.button(key="map_suggest").click().run())
+    at = edit_grid(at, "MUG-11OZ-WHT", {"QBO Item": "Gel Pen Set 6"})
+    ok(at.button(key="map_suggest_apply").click().run())
+    ok(at.button(key="map_save").click().run())
+    saved = {k: m.item.name for k, m in load_mappings(world, integ(world)).items() if m.item}
+    assert saved == {"MUG-11OZ-WHT": "Gel Pen Set 6", "ceramic mug 11oz black ": MUG_B}
