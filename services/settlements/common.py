@@ -9,6 +9,7 @@ cached, because a report repeats the same few dates thousands of times.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -284,10 +285,8 @@ def parse_date(text: str, *, day_first: bool = False) -> dt.date | None:
 # --- rows ------------------------------------------------------------------------------------
 
 _ROW_FIELDS = SettlementRow.__slots__
-_ROW_DEFAULTS: dict[str, Any] = {
-    "order_id": "", "order_item": "", "sku": "", "title": "", "quantity": None, "fee_kind": None,
-    "is_refund": False, "raw_type": "", "source_file": "",
-}
+_ROW_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(SettlementRow)
+                                 if f.default is not dataclasses.MISSING}
 _SETTERS = {f: getattr(SettlementRow, f).__set__ for f in _ROW_FIELDS}
 
 
