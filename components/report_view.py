@@ -89,6 +89,8 @@ def show_post_report(report: PostReport, *, key: str) -> None:
 
 def show_outcomes(outcomes: Sequence[DocOutcome], *, key: str) -> None:
     frame = outcomes_frame(outcomes)
+    if frame["Link"].isna().all():
+        frame = frame.drop(columns=["Link"])  # the local sandbox has no web pages to link to
     st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}_outcomes",
                  column_config={"Link": st.column_config.LinkColumn("Link", display_text="open")})
 

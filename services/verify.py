@@ -186,10 +186,14 @@ def check_documents(planned: Sequence[Document], posted: dict[str, PostedDoc], *
             detail = "Lines differ from the plan (item, qty, amount): expected " + "; ".join(
                 f"{_item_name(i, doc, items)} × {q or '-'} = {a}" for i, q, a in missing_lines[:10])
         checks.append(Check(f"{label}: line items", lines_ok,
-                            f"{len(want)} lines on the mapped items",
-                            f"{len(have)} lines" + (f", {len(wrong)} on the wrong item" if wrong else ""),
+                            f"{_lines(len(want))} on the mapped items",
+                            _lines(len(have)) + (f", {len(wrong)} on the wrong item" if wrong else ""),
                             detail, doc.key))
     return checks
+
+
+def _lines(n: int) -> str:
+    return f"{n} line" if n == 1 else f"{n} lines"
 
 
 def _item_name(item_id: str, doc: Document, items: dict[str, ItemState]) -> str:

@@ -151,12 +151,11 @@ def qbo_link(client: Client | None, doc_type: str, qbo_id: str) -> str:
 
 
 def qbo_where(client: Client | None, doc_type: str, qbo_id: str) -> str:
-    """Where the document lives, in words: ``QuickBooks Online`` or the local sandbox's API address."""
+    """Where the document lives, in words: ``QuickBooks Online`` or the local sandbox."""
     if not qbo_id:
         return ""
     if client is not None and client.kind == "sandbox":
-        return (f"local sandbox (a stand-in for QuickBooks Online, no web page): "
-                f"{client.sandbox_url.rstrip('/')}/company/{client.realm_id}/{doc_type.lower()}/{qbo_id}")
+        return "local sandbox (a stand-in for QuickBooks Online; no web page)"
     return "QuickBooks Online"
 
 
