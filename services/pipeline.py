@@ -18,6 +18,7 @@ are what QBO has (undo the posting first).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from services.documents import TieOut, build_documents, tie_out
 from services.errors import MappingNotFound, QboError, SettlebridgeError, TieOutError
@@ -33,7 +34,7 @@ from services.records import (
     has_errors,
     warning,
 )
-from services.routing import routing_for
+from services.routing import PRODUCT_ITEM, routing_for
 from services.storage import Database
 from services.storage import documents as docs_repo
 from services.storage import mappings as mappings_repo
@@ -60,11 +61,34 @@ def key_prefix(client: Client, integration: Integration) -> str:
     return f"{client.id}/{integration.id}"
 
 
+def _gateway(db: Database, client: Client) -> Any:
+    from services.qbo.gateway import QboGateway, RetryPolicy
+
+    # an import must not wait long for a QBO that is down: a few quick tries, then a warning
+    return QboGateway.for_client(db, client, retry=RetryPolicy(attempts=3, base_seconds=0.2, cap_seconds=1.0))
+
+
 def read_items(db: Database, client: Client) -> dict[str, QboItem]:
     """The company's items (inactive ones too) by QBO id."""
-    from services.qbo.gateway import QboGateway
+    return {i.id: i for i in _gateway(db, client).list_items(include_inactive=True)}
 
-    return {i.id: i for i in QboGateway.for_client(db, client).list_items(include_inactive=True)}
+
+def _ensure_product(db: Database, client: Client, items: dict[str, QboItem], name: str) -> None:
+    """Create the generic item "Product" when it is missing (DESIGN §2, step 2)."""
+    if name != PRODUCT_ITEM or any(i.name.lower() == name.lower() and i.active for i in items.values()):
+        return
+    made = _gateway(db, client).ensure_product_item()
+    items[made.id] = made
+
+
+def missing_items(documents: tuple[Document, ...] | list[Document]) -> dict[str, int]:
+    """Item names used by receipt lines that have no QBO id (not found in QuickBooks), with counts."""
+    out: dict[str, int] = {}
+    for d in documents:
+        for ln in d.lines:
+            if ln.item is not None and not ln.item.id:
+                out[ln.item.name] = out.get(ln.item.name, 0) + 1
+    return out
 
 
 def _sent_documents(db: Database, client: Client, integration: Integration, settlement_id: str) -> int:
@@ -99,12 +123,15 @@ def prepare(db: Database, client: Client, integration: Integration, settlement_i
     mappings = mappings_repo.load_mappings(db, integration)
     routing = routing_for(integration)
     extra: list[Issue] = []
-    if items is None and integration.inventory_tracking and read_qbo:
+    if items is None and read_qbo:
         try:
             items = read_items(db, client)
+            if not integration.inventory_tracking:
+                _ensure_product(db, client, items, routing.product_item.name)
         except QboError as exc:
             extra.append(warning(f"QuickBooks items could not be read ({exc.message}); mapped items were not "
-                                 "checked against QuickBooks.", code="items_unread"))
+                                 "checked against QuickBooks and items are named without their QBO ids.",
+                                 code="items_unread"))
     try:
         documents, issues = build_documents(settlement, mappings, routing, tracking=integration.inventory_tracking,
                                             items=items, key_prefix=key_prefix(client, integration))
@@ -116,6 +143,11 @@ def prepare(db: Database, client: Client, integration: Integration, settlement_i
                                     event=f"Documents not built: mapping not found for "
                                           f"{len(detail.get('unmapped', []))} SKU(s)")
         raise
+    if items is not None:
+        for name, count in sorted(missing_items(documents).items()):
+            extra.append(warning(f"QuickBooks has no item named {name!r} ({count} line(s)): create it (Settings "
+                                 "and Mappings → Create sensible defaults) or choose another, then Retry import.",
+                                 code="item_missing"))
     issues = (*extra, *issues)
     result = tie_out(settlement, documents)
     if has_errors(issues):
@@ -148,11 +180,11 @@ def issue_from_json(data: dict[str, object]) -> Issue:
 
 
 def after_import(db: Database, client: Client, integration: Integration, settlement_id: str, *,
-                 who: str = "") -> SettlementStatus:
+                 who: str = "", read_qbo: bool = True) -> SettlementStatus:
     """The import's document step: :func:`prepare`, with its failures recorded as the settlement's
     status rather than raised (the import reports statuses). Returns the status set."""
     try:
-        return prepare(db, client, integration, settlement_id, who=who).status
+        return prepare(db, client, integration, settlement_id, who=who, read_qbo=read_qbo).status
     except MappingNotFound:
         return SettlementStatus.MAPPING_NOT_FOUND
     except TieOutError:
@@ -164,7 +196,7 @@ def after_import(db: Database, client: Client, integration: Integration, settlem
 
 
 def planned_documents(db: Database, client: Client, integration: Integration, settlement_id: str, *,
-                      who: str = "") -> tuple[list[Document], tuple[Issue, ...]]:
+                      who: str = "", read_qbo: bool = True) -> tuple[list[Document], tuple[Issue, ...]]:
     """The settlement's stored documents, building them first when there are none yet.
 
     Raises what :func:`prepare` raises when they have to be built.
@@ -172,5 +204,5 @@ def planned_documents(db: Database, client: Client, integration: Integration, se
     stored = docs_repo.load_documents(db, integration, settlement_id)
     if stored:
         return stored, ()
-    prepared = prepare(db, client, integration, settlement_id, who=who)
+    prepared = prepare(db, client, integration, settlement_id, who=who, read_qbo=read_qbo)
     return list(prepared.documents), prepared.issues

@@ -162,17 +162,31 @@ def readiness_issues(documents: Sequence[Document], items: Mapping[str, QboItem]
         for p in tracking_problems:
             issues.append(error(f"Inventory tracking is on for this integration, but: {p}", code="tracking_not_ready"))
     late: dict[str, tuple[QboItem, list[Document]]] = {}
+    absent: dict[str, int] = {}
     for d in documents:
         if d.type not in SALES_TYPES:
             continue
         hit = False
         for ln in d.lines:
+            if ln.item is not None and (not ln.item.id or ln.item.id not in items
+                                        or not items[ln.item.id].active):
+                absent[ln.item.name] = absent.get(ln.item.name, 0) + 1
+                hit = True
             it = _inventory(ln, items)
             if it is not None and it.inv_start_date is not None and it.inv_start_date > d.date:
                 late.setdefault(it.id, (it, []))[1].append(d)
                 hit = True
         if hit:
             blocked.append(d.key)
+    names = {i.name.lower() for i in items.values() if i.active}
+    for name, count in sorted(absent.items()):
+        if name.lower() in names:
+            issues.append(error(f"{count} line(s) name the item {name!r} without its QuickBooks id (they were "
+                                "built while QuickBooks could not be read): Retry import.", code="item_unresolved"))
+        else:
+            issues.append(error(f"QuickBooks has no active item named {name!r} ({count} line(s)): create it "
+                                "(Settings and Mappings → Create sensible defaults) or fix the mapping, then "
+                                "Retry import.", code="item_missing"))
     for it, docs in late.values():
         first = min(d.date for d in docs)
         assert it.inv_start_date is not None
@@ -368,7 +382,8 @@ def preview(db: Any, client: Client, integration: Integration, settlement_id: st
     from services.pipeline import planned_documents
     from services.storage import settlements as settlements_repo
 
-    documents, build_issues = planned_documents(db, client, integration, settlement_id, who=who)
+    documents, build_issues = planned_documents(db, client, integration, settlement_id, who=who,
+                                                read_qbo=check_qbo)
     settlement_info = settlements_repo.get_settlement_info(db, integration, settlement_id)
     detail = json.loads(settlement_info.status_detail or "{}")
     from services.pipeline import issue_from_json

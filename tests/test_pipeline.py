@@ -37,7 +37,7 @@ def _world(db: Database, *, tracking: bool = False, sandbox: Any = None, total: 
 
 def test_prepare__stores_ready_documents_that_round_trip(db: Database) -> None:
     client, integ = _world(db)
-    prepared = prepare(db, client, integ, "50018020314", who="alice")
+    prepared = prepare(db, client, integ, "50018020314", who="alice", read_qbo=False)
     assert prepared.status is SettlementStatus.READY and prepared.tie_out.ok
     stored = docs_repo.load_documents(db, integ, "50018020314")
     assert stored == list(prepared.documents)
@@ -62,26 +62,26 @@ def test_document_json__round_trips_exactly() -> None:
 def test_prepare__tie_out_failure_fails_the_settlement_and_readies_nothing(db: Database) -> None:
     client, integ = _world(db, total=Decimal("999.99"))
     with pytest.raises(TieOutError) as info:
-        prepare(db, client, integ, "50018020314")
+        prepare(db, client, integ, "50018020314", read_qbo=False)
     assert info.value.details["tie_out"]["settlement_total"] == "999.99"
     settlement_info = settlements_repo.get_settlement_info(db, integ, "50018020314")
     assert settlement_info.status is SettlementStatus.FAILED
     assert "difference" in json.loads(settlement_info.status_detail)["error"]
     assert docs_repo.count_documents(db, integ, "50018020314") == 0
-    assert after_import(db, client, integ, "50018020314") is SettlementStatus.FAILED
+    assert after_import(db, client, integ, "50018020314", read_qbo=False) is SettlementStatus.FAILED
 
 
 def test_prepare__refused_once_documents_were_sent(db: Database) -> None:
     from services.storage import postings
 
     client, integ = _world(db)
-    prepared = prepare(db, client, integ, "50018020314")
+    prepared = prepare(db, client, integ, "50018020314", read_qbo=False)
     first = prepared.documents[0]
     postings.register_planned(db, client.id, integ.id, "50018020314", [postings.PlannedPosting(
         first.key, first.type.value, first.doc_number, first.date, first.total, "r" * 32)])
     postings.mark_sent(db, [first.key], "b" * 32)
     with pytest.raises(AlreadyPosted):
-        prepare(db, client, integ, "50018020314")
+        prepare(db, client, integ, "50018020314", read_qbo=False)
     assert docs_repo.count_documents(db, integ, "50018020314") == 4
 
 
@@ -147,9 +147,25 @@ def test_prepare__rebuild_replaces_the_documents(db: Database) -> None:
     rows = [row(2, C.PRODUCT_SALE, "10.00", sku="A", qty=1, date=dt.date(2026, 3, 2)),
             row(3, C.PRODUCT_SALE, "12.00", sku="A", qty=1, date=dt.date(2026, 3, 3))]
     client, integ = _world(db, rows=rows)
-    assert len(prepare(db, client, integ, "50018020314").documents) == 1
+    assert len(prepare(db, client, integ, "50018020314", read_qbo=False).documents) == 1
     from services.records import Grouping
 
     integ = clients_repo.update_integration(db, integ, grouping=Grouping.DAY)
-    assert len(prepare(db, client, integ, "50018020314").documents) == 2
+    assert len(prepare(db, client, integ, "50018020314", read_qbo=False).documents) == 2
     assert docs_repo.count_documents(db, integ, "50018020314") == 2
+
+
+def test_prepare__resolves_item_ids_and_creates_product(db: Database, sandbox: Any) -> None:
+    from services.qbo.gateway import QboGateway
+
+    client, integ = _world(db, sandbox=sandbox)
+    gateway = QboGateway.for_client(db, client)
+    assert gateway.find_item("Product") is None
+    prepared = prepare(db, client, integ, "50018020314")
+    product = gateway.find_item("Product")
+    assert product is not None and product.type == "NonInventory"
+    sales = prepared.documents[0]
+    refs = {ln.item.name: ln.item.id for ln in sales.lines if ln.item}
+    assert refs["Product"] == product.id and refs["Shipping"] == gateway.find_item("Shipping").id
+    missing = [i for i in prepared.issues if i.code == "item_missing"]
+    assert [("Marketplace Promotions" in i.message) for i in missing] == [True]

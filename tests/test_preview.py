@@ -134,6 +134,18 @@ def test_readiness__as_of_date_after_the_document_blocks_it() -> None:
     assert e.severity is Severity.ERROR and "6270" in e.message and "2026-03-04" in e.message
 
 
+def test_readiness__an_item_missing_from_qbo_blocks_its_document() -> None:
+    gift = ItemRef("", "Gift Wrap")
+    ship = ItemRef("5", "Shipping")
+    docs = [doc("k/sales/a", MARCH, DocLine(Decimal("3.00"), "Gift wrap", Category.GIFT_WRAP, gift)),
+            doc("k/sales/b", MARCH, DocLine(Decimal("4.99"), "Shipping", Category.SHIPPING, ship))]
+    items = {"5": QboItem("5", "Shipping", "Service"), "6": QboItem("6", "Gift Wrap", "Service")}
+    issues, blocked = readiness_issues(docs, items, tracking=False)
+    assert blocked == ["k/sales/a"] and [i.code for i in issues] == ["item_unresolved"]
+    issues, blocked = readiness_issues(docs, {"5": items["5"]}, tracking=False)
+    assert blocked == ["k/sales/a"] and [i.code for i in issues] == ["item_missing"]
+
+
 def test_readiness__tracking_problems_are_errors_only_when_tracking() -> None:
     problems = ["Turn on “Track inventory quantity on hand” in QuickBooks → Settings → Account and Settings → Sales."]
     on, _ = readiness_issues([], {}, tracking=True, tracking_problems=problems)
@@ -146,6 +158,7 @@ def test_preview__against_the_sandbox(db: Any, sandbox: Any) -> None:
     from services.preview import preview
     from services.qbo.gateway import QboGateway
     from services.records import Channel, Grouping, Mapping, MappingType
+    from services.routing import create_defaults
     from services.storage import clients as repo
     from services.storage import settlements as settlements_repo
     from services.storage.mappings import mapping_version, save_mappings
@@ -154,6 +167,7 @@ def test_preview__against_the_sandbox(db: Any, sandbox: Any) -> None:
     client = repo.add_client(db, "Acme", kind="sandbox", realm_id=sandbox.realm, sandbox_url=sandbox.url)
     integ = repo.add_integration(db, client, "Amazon US", Channel.AMAZON, inventory_tracking=True,
                                  grouping=Grouping.DAY)
+    integ, _ = create_defaults(db, client, integ)  # every sales-side item exists in QuickBooks
     items = {i.sku: i for i in QboGateway.for_client(db, client).list_items()}
     mug = items["MUG-11OZ-WHT"]
     save_mappings(db, integ, {"MUG": Mapping("MUG", MappingType.ITEM, mug.ref)}, who="t",
@@ -164,6 +178,7 @@ def test_preview__against_the_sandbox(db: Any, sandbox: Any) -> None:
         start=late, end=dt.date(2026, 3, 15)), who="t")
     result = preview(db, client, integ, "50018020314")
     assert result.checked and result.tie_out.ok
+    assert not [i for i in result.readiness if i.code in ("item_missing", "item_unresolved")]
     assert result.blocked == tuple(d.key for d in result.documents
                                    if d.date == late and d.type is DocType.SALES_RECEIPT)
     assert len(result.blocked) == 1
