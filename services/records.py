@@ -345,7 +345,7 @@ class SettlementStatus(StrEnum):
 
 
 # A settlement in one of these states may be replaced by a new upload of the same id: nothing of
-# it has been sent to QuickBooks. (FAILED is not here: a failed posting may have created documents.)
+# it has been sent to QuickBooks. (FAILED may be either; storage asks the posting records.)
 REPLACEABLE_STATUSES = frozenset({SettlementStatus.IMPORTED, SettlementStatus.MAPPING_NOT_FOUND,
                                   SettlementStatus.READY})
 

@@ -93,7 +93,7 @@ def test_import__replace_after_posting_is_refused(setup: tuple[Database, Client,
                                      replace=True)
     [one] = outcome.settlements
     assert (outcome.status, one.status, one.stored) == ("duplicate", "duplicate", False)
-    assert "cannot be replaced: its status is posted (it has been sent to QuickBooks)" in one.issues[-1].message
+    assert "cannot be replaced: its status is posted (it is being posted or has been posted to QuickBooks)" in one.issues[-1].message
     assert repo.get_settlement_info(db, integration, "24688812345").status is SettlementStatus.POSTED
 
 

@@ -79,7 +79,7 @@ REPLACE_CASES = [
     (SettlementStatus.POSTED, False),
     (SettlementStatus.POSTED_WITH_ERRORS, False),
     (SettlementStatus.VERIFIED, False),
-    (SettlementStatus.FAILED, False),
+    (SettlementStatus.FAILED, True),  # its documents could not be built: nothing was sent
 ]
 
 
@@ -104,7 +104,8 @@ def test_replace__allowed_only_before_posting(sqlite_db: Database, status: Settl
     else:
         with pytest.raises(DuplicateSettlement) as caught:
             repo.save_settlement(db, integration, corrected, FILES, replace=True)
-        assert f"cannot be replaced: its status is {status.value}" in caught.value.message
+        assert f"cannot be replaced: its status is {status.value} (it is being posted or has been posted" \
+            in caught.value.message
         assert repo.load_settlement(db, integration, first.settlement_id).rows == sample_rows()
 
 
@@ -211,3 +212,39 @@ def test_save__two_users_at_once_one_wins(db: Database, integration: Integration
     assert sorted(results, key=len) == ["stored", sorted(results, key=len)[1]]
     assert sorted(results, key=len)[1].startswith("Settlement 23874397121 was already imported on ")
     assert repo.get_settlement_info(db, integration, "23874397121").row_count == 3000
+
+
+SENT_CASES = [
+    (SettlementStatus.FAILED, "sent", False),  # posting stopped after sending: QBO may hold it
+    (SettlementStatus.FAILED, "posted", False),
+    (SettlementStatus.READY, "posted", False),  # whatever the status says, a posted document wins
+    (SettlementStatus.READY, "undone", True),  # undone in QuickBooks: may change again
+    (SettlementStatus.FAILED, "planned", True),
+]
+
+
+@pytest.mark.parametrize(("status", "state", "allowed"), SENT_CASES)
+def test_replace__refused_while_quickbooks_holds_a_document(sqlite_db: Database, status: SettlementStatus,
+                                                            state: str, allowed: bool) -> None:
+    from services.storage import postings
+
+    db = sqlite_db
+    client = clients_repo.add_client(db, "C", kind="sandbox")
+    integration = clients_repo.add_integration(db, client, "Amazon", Channel.AMAZON)
+    repo.save_settlement(db, integration, make_settlement(), FILES)
+    repo.set_status(db, integration, "23874397121", status)
+    postings.register_planned(db, client.id, integration.id, "23874397121", [postings.PlannedPosting(
+        "k1", "SalesReceipt", "SB-1", dt.date(2026, 3, 15), Decimal("10.00"), "r1")])
+    if state in ("sent", "posted", "undone"):
+        postings.mark_sent(db, ["k1"], "b1")
+    if state in ("posted", "undone"):
+        postings.mark_posted(db, [("k1", "77", "0")])
+    if state == "undone":
+        postings.mark_undone(db, ["k1"])
+    if allowed:
+        assert repo.save_settlement(db, integration, make_settlement(), FILES, replace=True).version == 3
+    else:
+        with pytest.raises(DuplicateSettlement, match="1 of its documents were sent to QuickBooks"):
+            repo.save_settlement(db, integration, make_settlement(), FILES, replace=True)
+        with pytest.raises(DuplicateSettlement, match="cannot be deleted"):
+            repo.delete_settlement(db, integration, "23874397121")

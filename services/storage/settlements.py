@@ -10,8 +10,8 @@ a settlement of a million rows stores in seconds without building one huge list.
 
 Duplicates: a settlement id already stored for the integration is refused with
 :class:`~services.errors.DuplicateSettlement`, naming when and from which file it was imported.
-``replace=True`` replaces it in place (same database key, version + 1, events kept) while its
-status says nothing was sent to QuickBooks (:data:`~services.records.REPLACEABLE_STATUSES`).
+``replace=True`` replaces it in place (same database key, version + 1, events kept) while nothing
+of it was sent to QuickBooks (:func:`_refuse_replacement` says exactly when).
 
 File records: one row per (file, settlement). A file's SHA-256 identifies an exact upload; the
 same companion file (e.g. a Shopify orders export) may legitimately serve several payouts, so the
@@ -227,15 +227,33 @@ def duplicate_message(existing: SettlementInfo | Any, file_name: str = "") -> st
     return f"Settlement {existing.settlement_id} was already imported on {when}{by}{source}."
 
 
-def _refuse_replacement(existing: Any, action: str = "replaced") -> None:
+def _documents_in_quickbooks(conn: Any, integration_id: int, settlement_id: str) -> int:
+    """How many documents of the settlement were sent to QuickBooks (and not undone)."""
+    from services.storage.postings import PostState, postings
+
+    return int(conn.execute(sa.select(sa.func.count()).select_from(postings).where(
+        postings.c.integration_id == integration_id, postings.c.settlement_id == settlement_id,
+        postings.c.state.in_([PostState.SENT.value, PostState.POSTED.value]))).scalar_one())
+
+
+def _refuse_replacement(conn: Any, existing: Any, action: str = "replaced") -> None:
+    """Refuse to replace (or delete) a settlement that QuickBooks may hold documents of.
+
+    Allowed: the statuses before posting, and ``failed`` when no document was sent (its documents
+    could not be built, e.g. they did not tie out). Refused: anything posted or being posted, and
+    any settlement with a document sent to QuickBooks and not undone, whatever its status says.
+    """
     status = SettlementStatus(existing.status)
-    if status not in REPLACEABLE_STATUSES:
-        reason = ("a posting to QuickBooks was attempted and may have created documents"
-                  if status is SettlementStatus.FAILED else "it has been sent to QuickBooks")
-        raise DuplicateSettlement(
-            f"Settlement {existing.settlement_id} cannot be {action}: its status is {status.value} "
-            f"({reason}). Its documents in QuickBooks would no longer match what Settlebridge holds.",
-            details={"settlement_id": existing.settlement_id, "status": status.value})
+    sent = _documents_in_quickbooks(conn, existing.integration_id, existing.settlement_id)
+    if (status in REPLACEABLE_STATUSES or status is SettlementStatus.FAILED) and not sent:
+        return
+    reason = (f"{sent} of its documents were sent to QuickBooks" if sent
+              else "it is being posted or has been posted to QuickBooks")
+    raise DuplicateSettlement(
+        f"Settlement {existing.settlement_id} cannot be {action}: its status is {status.value} "
+        f"({reason}). Its documents in QuickBooks would no longer match what Settlebridge holds; "
+        "undo the posting first (History page) if the settlement must change.",
+        details={"settlement_id": existing.settlement_id, "status": status.value})
 
 
 def save_settlement(db: Database, integration: Integration, settlement: Settlement,
@@ -276,7 +294,7 @@ def save_settlement(db: Database, integration: Integration, settlement: Settleme
                     raise DuplicateSettlement(duplicate_message(existing), details={
                         "settlement_id": existing.settlement_id, "status": existing.status,
                         "imported_at": _when(existing.created_at)})
-                _refuse_replacement(existing)
+                _refuse_replacement(conn, existing)
                 pk = existing.id
                 conn.execute(settlement_rows.delete().where(settlement_rows.c.settlement_pk == pk))
                 conn.execute(imported_files.delete().where(imported_files.c.settlement_pk == pk))
@@ -505,7 +523,7 @@ def delete_settlement(db: Database, integration: Integration, settlement_id: str
         existing = _existing(conn, integration, settlement_id)
         if existing is None:
             raise NotFound(f"Integration {integration.name!r} has no settlement {settlement_id!r}.")
-        _refuse_replacement(existing, "deleted")
+        _refuse_replacement(conn, existing, "deleted")
         pk = existing.id
         for table in (settlement_rows, imported_files, settlement_events):
             conn.execute(table.delete().where(table.c.settlement_pk == pk))
