@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from services.errors import DuplicateSettlement
+from services.errors import DuplicateSettlement, MappingNotFound, SettlebridgeError
 from services.money import ZERO
 from services.records import (
     Client,
@@ -102,7 +102,9 @@ def after_store(db: Database, client: Client, integration: Integration, settleme
     build the documents with the integration's mappings and settings, store them (replacing any
     built before, since a replaced settlement keeps its database key), and set the status to
     ``ready``, or to ``mapping_not_found`` with ``{"unmapped": [...]}`` as the status detail
-    (the ``import`` command prints that list).
+    (the ``import`` command prints that list). It may raise a :class:`SettlebridgeError` after
+    setting the status (e.g. :class:`MappingNotFound`): :func:`import_files` keeps the settlement
+    stored and reports the message as an error of that settlement.
     """
     if repo.get_settlement_info(db, integration, settlement_id).status is not SettlementStatus.IMPORTED:
         repo.set_status(db, integration, settlement_id, SettlementStatus.IMPORTED, who=who)
@@ -201,9 +203,14 @@ def import_files(db: Database, client: Client, integration: Integration,
                 *issues, error(f"Settlement {settlement.settlement_id} could not be stored: {exc}", own[0],
                                code="not_stored"))))
             continue
-        after_store(db, client, integration, settlement.settlement_id, who=who)
+        try:
+            after_store(db, client, integration, settlement.settlement_id, who=who)
+        except SettlebridgeError as exc:  # stored, but its documents could not be built: say why
+            code = "mapping_not_found" if isinstance(exc, MappingNotFound) else "documents_not_built"
+            issues = (*issues, error(exc.message, own[0], code=code))
         info = repo.get_settlement_info(db, integration, settlement.settlement_id)
-        out.append(dataclasses.replace(base, status=info.status.value, stored=True, replaced=was_there is not None))
+        out.append(dataclasses.replace(base, status=info.status.value, stored=True, issues=issues,
+                                       replaced=was_there is not None))
     return ImportOutcome(tuple(out))
 
 
