@@ -111,6 +111,8 @@ class ReturnCost(NamedTuple):
 
 
 class FifoResult(NamedTuple):
+    """What a replay found: draws in replay order, layers left, true-ups, return costs, issues."""
+
     draws: tuple[Draw, ...]
     layers: tuple[Layer, ...]
     trueups: tuple[TrueUp, ...]
@@ -125,6 +127,7 @@ class FifoResult(NamedTuple):
         return None
 
     def cost_by_item(self) -> dict[str, Decimal]:
+        """Per item: the cost of all its draws plus true-ups (returns not deducted)."""
         out: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for d in self.draws:
             out[d.item] += d.cost
