@@ -166,11 +166,17 @@ def show_import_result(result: SettlementImport, *, key: str) -> None:
     # the page says "nothing of it was stored" in its banner; the CLI's note would repeat it
     issues = [i for i in result.issues if i.code != "not_stored"]
     with st.container(border=True):
-        words = STATUS_WORDS.get(result.status, result.status)
         title = f"Settlement {result.settlement_id}" if result.settlement_id else ", ".join(result.files)
-        if result.stored:
-            how = "replaced the earlier import" if result.replaced else words.lower()
-            st.success(f"**{_md(title)}** — {how}.", icon=":material/check_circle:")
+        how = "replaced the earlier import" if result.replaced else "imported"
+        if result.stored and result.status == "mapping_not_found":
+            st.warning(f"**{_md(title)}** — {how}, but some SKUs are not mapped to QuickBooks items yet: map "
+                       "them on Settings and Mappings, then Retry import (History page).", icon=":material/link_off:")
+        elif result.stored and result.status == "failed":
+            st.warning(f"**{_md(title)}** — {how}, but its documents could not be built; see below.",
+                       icon=":material/warning:")
+        elif result.stored:
+            then = "; its documents are ready to preview" if result.status == "ready" else ""
+            st.success(f"**{_md(title)}** — {how}{then}.", icon=":material/check_circle:")
         elif result.status == DUPLICATE:
             said = [i for i in issues if i.code == "duplicate"]
             issues = [i for i in issues if i.code != "duplicate"]

@@ -7,6 +7,7 @@ browser by ``test_browser_journey.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
@@ -194,3 +195,20 @@ def test_money_frame__signs_and_text() -> None:
     assert frame[["Kind", "Amount", "Direction"]].to_dict("records") == [
         {"Kind": "Product sales", "Amount": "1,000.00", "Direction": "Money in"},
         {"Kind": "Fees: commission", "Amount": "-150.25", "Direction": "Money out"}]
+
+
+def test_page__stored_but_needs_mappings_says_what_to_do(app_db: Database) -> None:
+    from services.importing import ImportOutcome, SettlementImport
+
+    client, integration = _demo(app_db)
+    outcome = importing.import_files(app_db, client, integration,  # type: ignore[arg-type]
+                                     [("march.txt", amazon_v2_file())], who="alice")
+    waiting = ImportOutcome((dataclasses.replace(outcome.settlements[0], status="mapping_not_found"),
+                             SettlementImport("555", "ready", True, outcome.settlements[0].summary)))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["set_last"] = (integration.id, waiting)  # type: ignore[attr-defined]
+    at.run()
+    assert not at.exception
+    assert any(w.value.startswith("**Settlement 24688812345** — imported, but some SKUs are not mapped")
+               for w in at.warning)
+    assert [s.value for s in at.success] == ["**Settlement 555** — imported; its documents are ready to preview."]
