@@ -237,7 +237,7 @@ def test_post__then_again_creates_nothing_new(posting_db: Any, gateway: QboGatew
     seen: list[Any] = []
     first = _post(posting_db, gateway, sandbox, "P1", docs, progress=seen.append)
     assert len(first.created) == 40 and not first.failed and first.all_posted
-    assert first.calls <= 2 + 1 + 1  # accounts, 2 batches, and at most one more
+    assert first.calls == 2 + 1 + 4  # 2 batches, the accounts, one probe per document type
     assert seen[-1].done == seen[-1].total == 40 and seen[-1].seconds_left == 0
     assert all(o.qbo_id and o.where.startswith("local sandbox") and not o.link for o in first.documents)
     second = _post(posting_db, gateway, sandbox, "P1", docs)
@@ -266,8 +266,9 @@ def test_post__qbo_unreachable_stops_then_resumes_without_duplicates(posting_db:
     gw = QboGateway.for_sandbox(sandbox.url, sandbox.realm, retry=RetryPolicy(attempts=1))
     docs = make_documents("U1", 35, demo_items(gw))
     # The first batch is committed by QBO and its answer lost; from then on QBO answers 500 to
-    # every batch and query (a zero delay uses up the first match: the accounts query passes).
-    sandbox.faults.add(kind="delay", count=1, seconds=0, path_contains="/query")
+    # every batch and query (zero delays use up the first matches: the probes, one per document
+    # type, and the accounts query pass).
+    sandbox.faults.add(kind="delay", count=5, seconds=0, path_contains="/query")
     sandbox.faults.add(kind="500", count=100, path_contains="/query")
     sandbox.faults.add(kind="delay", count=1, seconds=0, path_contains="/batch")
     sandbox.faults.add(kind="500", count=100, path_contains="/batch")
@@ -394,3 +395,14 @@ def test_post__a_document_qbo_cannot_take_fails_before_sending(posting_db: Any, 
     stored = store.get_posting(posting_db, odd.key)
     assert stored is not None and stored.state is store.PostState.FAILED and stored.attempts == 0
     assert "Retry import" in stored.error_hint
+
+
+def test_post__another_database_posted_it_already(posting_db: Any, gateway: QboGateway, sandbox: Any,
+                                                   qb_client: Any, tmp_path: Path) -> None:
+    docs = make_documents("O1", 33, demo_items(gateway))
+    assert len(_post(posting_db, gateway, sandbox, "O1", docs).created) == 33
+    other = open_database(f"sqlite:///{tmp_path / 'restored.sqlite3'}")  # e.g. a backup from before
+    again = _post(other, gateway, sandbox, "O1", docs)
+    assert len(again.already_posted) == 33 and not again.created
+    _exactly_once(qb_client, "O1", docs)
+    other.engine.dispose()

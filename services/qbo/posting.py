@@ -552,6 +552,17 @@ class _Stop(Exception):
     """The run stops early (QBO unreachable); the message says why."""
 
 
+def _probe(run: _Run, keys: Sequence[str]) -> list[str]:
+    """The first documents of each type among ``keys`` (one query each): QBO having any of them
+    means another database (a restored backup, a second installation) posted this settlement."""
+    by_type: dict[str, list[str]] = {}
+    for k in keys:
+        bucket = by_type.setdefault(run.docs[k].type.value, [])
+        if len(bucket) < MAX_BATCH and run.docs[k].doc_number:
+            bucket.append(k)
+    return [k for bucket in by_type.values() for k in bucket]
+
+
 def _is_transport(exc: QboError) -> bool:
     return isinstance(exc, QboUnavailable) or (exc.status is not None and (exc.status == 429 or exc.status >= 500))
 
@@ -609,6 +620,9 @@ def post_documents(db: Database, gateway: QboGateway, *, client: Client | None, 
         try:
             if todo:
                 unknown = [k for k in todo if states[k].state is PostState.SENT]
+                never = [k for k in todo if states[k].state is PostState.PLANNED and states[k].attempts == 0]
+                if never and run.find_in_qbo(_probe(run, never)):
+                    unknown += never  # QBO has documents this database never sent: ask about all
                 if unknown:
                     run.record_found(run.find_in_qbo(unknown), status="already_posted")
                     todo = [k for k in todo if k not in run.outcomes]
@@ -616,6 +630,7 @@ def post_documents(db: Database, gateway: QboGateway, *, client: Client | None, 
                     not any(o.status == "already_posted" for o in run.outcomes.values())
                 if before_send is not None and nothing_posted:
                     before_send()
+                    run.heartbeat()
                 run.send(todo, states)
         except _Stop as stop:
             report.stopped = str(stop)
