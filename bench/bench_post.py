@@ -1,6 +1,7 @@
 """Posting 3,000 documents to the local QBO sandbox: HTTP calls made and wall time.
 
-The target is 3000 / 30 = 100 batch calls plus a small constant (the chart of accounts read once).
+The target is 3000 / 30 = 100 batch calls plus a small constant (the chart of accounts read once,
+and one probe per document type asking QBO whether another database posted them already).
 By default QBO's throttles are off on both sides (the sandbox's and the gateway's limiter), so the
 figure is Settlebridge's own cost; ``BENCH_POST_LIMITS=1`` keeps QBO's limits (10 requests a
 second, 40 batch calls a minute), where 100 batches need at least 2.5 minutes by rule alone.
