@@ -83,6 +83,12 @@ def parse(name: str, data: bytes) -> ParseResult:
         return fail(name, exc.message, exc.row)
     finally:
         if was_enabled:
+            # The new rows hold no cycles. Moving everything tracked to the oldest generation
+            # (freeze, then unfreeze) spares the young-generation collections that would
+            # otherwise walk all million of them right after we return; full collections still
+            # see them.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
