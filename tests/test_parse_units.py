@@ -138,3 +138,12 @@ def test_unit__make_rows_equals_the_constructor() -> None:
                                                 fee_kind=K.STORAGE, source_file="f.txt"))
     with pytest.raises(AttributeError):
         built[0].sku = "changed"  # type: ignore[misc]
+
+
+def test_unit__ebay_fees_written_as_positive_charges_read_the_same() -> None:
+    text = (FIXTURES / "ebay_transactions.csv").read_text(encoding="utf-8")
+    positive = text.replace('"-0.30","-8.91"', '"0.30","8.91"')
+    assert positive != text
+    as_is, flipped = parse_file("e.csv", text.encode()), parse_file("e.csv", positive.encode())
+    assert flipped.issues == as_is.issues == ()
+    assert flipped.settlement == as_is.settlement

@@ -97,6 +97,22 @@ def _no_dashes(get: Callable[[list[str]], str]) -> Callable[[list[str]], str]:
     return cell
 
 
+Part = tuple[str, Category, FeeKind | None, Decimal | None]
+
+
+def _fee_signs(parts: list[Part], net: Decimal | None) -> list[Part]:
+    """Fees as money to the seller (negative on a sale). Current reports write them negative;
+    should a report write them as positive charges, the line's Net amount tells, and they are
+    turned around so that the parts still add up to the Net."""
+    def total(ps: list[Part]) -> Decimal:
+        return sum((a for col, _, _, a in ps if a and col != "eBay collected tax"), Decimal("0.00"))
+
+    if net is None or total(parts) == net:
+        return parts
+    flipped = [(col, cat, kind, -a if cat is C.FEE and a else a) for col, cat, kind, a in parts]
+    return flipped if total(flipped) == net else parts
+
+
 def _other_fee(description: str) -> tuple[Category, FeeKind | None, bool]:
     d = description.lower()
     if "promoted" in d or "advertis" in d or "ad fee" in d:
@@ -143,6 +159,7 @@ def _parse(name: str, data: bytes) -> ParseResult:
         qty = int(qty_text) if qty_text.lstrip("-").isdigit() else None
         if t in ("order", "refund") and any(a for *_, a in parts):
             is_refund = t == "refund"
+            parts = _fee_signs(parts, net)
             total = Decimal("0.00")
             for col, cat, kind, amount in parts:
                 if not amount:
