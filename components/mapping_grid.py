@@ -219,6 +219,9 @@ def render(db: Database, client: Client, integration: Integration) -> None:
     if pending_issues:
         show_issues(pending_issues, key="map_pending")
 
+    if not integration.inventory_tracking:
+        st.info("Inventory tracking is off for this integration: its sales go to the generic item "
+                "\"Product\". Mappings take effect once tracking is on (Settings tab).", icon=":material/info:")
     statuses = [mapping_status(r.mapping, index)[0] for r in rows]
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Channel products", len(rows))

@@ -396,3 +396,9 @@ def test_suggest_mappings__a_sku_mapped_by_hand_meanwhile_keeps_its_item(world: 
     ok(at.button(key="map_save").click().run())
     saved = {k: m.item.name for k, m in load_mappings(world, integ(world)).items() if m.item}
     assert saved == {"MUG-11OZ-WHT": "Gel Pen Set 6", "ceramic mug 11oz black ": MUG_B}
+
+
+def test_tab__says_when_inventory_tracking_is_off(world: Database) -> None:
+    assert not any("Inventory tracking is off" in i.value for i in app(world).info)
+    repo.update_integration(world, integ(world), inventory_tracking=False)
+    assert any("Inventory tracking is off" in i.value for i in app(world).info)
