@@ -57,8 +57,12 @@ def render(sku: str, mapping: Mapping, index: ItemIndex, *, scope: str, on_save:
     """
     ss = st.session_state
     rows_key, gen_key = _rows_key(sku, scope), _gen_key(sku, scope)
-    if rows_key not in ss:
+    fingerprint = tuple((c.item.id, str(c.qty), str(c.percent)) for c in mapping.components)
+    if rows_key not in ss or ss.get(rows_key + "_of") != fingerprint:
+        # first time, or the bundle changed elsewhere (a save, an Excel upload): start from it
         ss[rows_key] = bundle_frame(mapping.components, index).to_dict("records")
+        ss[rows_key + "_of"] = fingerprint
+        ss[gen_key] = ss.get(gen_key, 0) + 1
     gen = ss.setdefault(gen_key, 0)
     base = pd.DataFrame(ss[rows_key], columns=[COL_B_ITEM, COL_B_QTY, COL_B_PCT]).astype("object")
     st.markdown(f"**Bundle {_md(sku)}**: the percentage is of the bundle's total sales price, not a unit price.")

@@ -402,3 +402,15 @@ def test_tab__says_when_inventory_tracking_is_off(world: Database) -> None:
     assert not any("Inventory tracking is off" in i.value for i in app(world).info)
     repo.update_integration(world, integ(world), inventory_tracking=False)
     assert any("Inventory tracking is off" in i.value for i in app(world).info)
+
+
+def test_bundle_editor__follows_a_bundle_saved_elsewhere(world: Database) -> None:
+    _bundle(world, "GIFT-SET-1", (MUG_W, "2", "50"), (TOTE, "1", "50"))
+    at = app(world)
+    at.selectbox(key="map_row").set_value("GIFT-SET-1")
+    ok(at.run())
+    assert [r["Bundle Item"] for r in bundle_editor(at, "GIFT-SET-1").value.to_dict("records")] == [MUG_W, TOTE]
+    _bundle(world, "GIFT-SET-1", (TOTE, "3", "100"))  # e.g. a colleague's Excel upload
+    ok(at.run())
+    assert bundle_editor(at, "GIFT-SET-1").value.to_dict("records") == [
+        {"Bundle Item": TOTE, "Quantity per bundle": "3", "Percentage of sales price": "100"}]
