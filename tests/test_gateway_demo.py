@@ -48,3 +48,16 @@ def test_demo__falls_back_to_any_port_when_the_preferred_one_is_busy(db: Databas
         client = ensure_demo(db, data_dir=demo_dir, port=port)
         assert f":{port}/" not in client.sandbox_url
         assert QboGateway.for_client(db, client).count("Item") > 0
+
+
+def test_demo__uses_the_sandbox_another_process_already_serves(db: Database, demo_dir: Path) -> None:
+    from qbo_sandbox.server import SandboxServer
+
+    other = SandboxServer(demo_dir, seed="demo", port=0).start()  # stands for another app instance
+    try:
+        client = ensure_demo(db, data_dir=demo_dir, port=0)
+        assert client.sandbox_url == str(other.url).rstrip("/")
+        assert QboGateway.for_client(db, client).company_info()["CompanyName"] == "Demo Company"
+    finally:
+        stop_demo(demo_dir)
+        other.stop()

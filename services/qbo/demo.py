@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,19 +42,41 @@ def demo_data_dir() -> Path:
 def demo_server(data_dir: Path | None = None, port: int = PREFERRED_PORT) -> Any:
     """The running demo sandbox for ``data_dir`` (started on first call): a
     ``qbo_sandbox.server.SandboxServer`` with ``.url`` and ``.realm``."""
-    from qbo_sandbox.server import SandboxServer
+    from qbo_sandbox.server import SandboxBusy, SandboxServer, running
 
     key = Path(data_dir or demo_data_dir()).resolve()
     with _lock:
         server = _servers.get(key)
         if server is not None:
             return server
+        # Another process (a second app instance, `make sandbox`) may already serve this
+        # company: use it rather than open the same books twice.
+        other = running(key)
+        if other is not None:
+            return _Running(url=str(other["url"]), realm=str(other["realm"]))
         try:
-            server = SandboxServer(key, seed="demo", port=port).start()
-        except OSError:  # the preferred port is taken: any free port will do
-            server = SandboxServer(key, seed="demo", port=0).start()
+            try:
+                server = SandboxServer(key, seed="demo", port=port).start()
+            except OSError:  # the preferred port is taken: any free port will do
+                server = SandboxServer(key, seed="demo", port=0).start()
+        except SandboxBusy:  # lost a race with another process starting it just now
+            other = running(key)
+            if other is None:
+                raise
+            return _Running(url=str(other["url"]), realm=str(other["realm"]))
         _servers[key] = server
         return server
+
+
+@dataclass(frozen=True)
+class _Running:
+    """A demo sandbox served by another process of this machine."""
+
+    url: str
+    realm: str
+
+    def stop(self) -> None:
+        """Not ours to stop."""
 
 
 def stop_demo(data_dir: Path | None = None) -> None:
