@@ -4,7 +4,8 @@ The target is 3000 / 30 = 100 batch calls plus a small constant (the chart of ac
 and one probe per document type asking QBO whether another database posted them already).
 By default QBO's throttles are off on both sides (the sandbox's and the gateway's limiter), so the
 figure is Settlebridge's own cost; ``BENCH_POST_LIMITS=1`` keeps QBO's limits (10 requests a
-second, 40 batch calls a minute), where 100 batches need at least 2.5 minutes by rule alone.
+second, 40 batch calls a minute), where 100 batches take about two minutes by rule alone
+(40 at once, 40 a minute later, 20 a minute after that).
 A second run of the same settlement measures the resume path (everything already posted).
 """
 
