@@ -27,6 +27,16 @@ def show_issues(issues: Iterable[Issue], *, key: str = "") -> None:
         st.error(f"{len(errors)} problem(s) must be fixed.", icon=":material/error:")
     if warnings:
         st.warning(f"{len(warnings)} warning(s).", icon=":material/warning:")
-    frame = pd.DataFrame([{"Severity": i.severity.value, "File": i.file, "Row": i.row,
-                           "Problem": i.message} for i in items])
-    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}_issues" if key else None)
+    frame = pd.DataFrame([{"Severity": i.severity.value, "File": i.file,
+                           "Row": "" if i.row is None else str(i.row), "Problem": i.message}
+                          for i in items])
+    st.dataframe(
+        frame, hide_index=True, width="stretch", key=f"{key}_issues" if key else None,
+        column_config={
+            "Severity": st.column_config.TextColumn(width="small"),
+            "Row": st.column_config.TextColumn(width="small"),
+            "Problem": st.column_config.TextColumn(width="large"),
+        },
+    )
+    for issue in items[:3]:  # the first few in full, since a grid cell cuts long sentences off
+        st.caption(str(issue))
