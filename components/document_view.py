@@ -97,9 +97,9 @@ def render_documents(result: Preview, *, key: str) -> None:
     if len(docs) > MAX_LISTED:
         st.caption(f"Showing the first {MAX_LISTED:,} of {len(docs):,} documents; the download has them all.")
     st.dataframe(documents_frame(docs, result.blocked), hide_index=True, width="stretch", key=f"{key}_docs")
-    labels = [f"{d.type.value} {d.doc_number} · {d.date.isoformat()} · {format_money(d.total)}" for d in docs]
-    index = st.selectbox("Lines of", range(len(docs[:MAX_LISTED])), format_func=labels.__getitem__,
-                         key=f"{key}_doc")
+    shown = docs[:MAX_LISTED]
+    labels = [f"{d.type.value} {d.doc_number} · {d.date.isoformat()} · {format_money(d.total)}" for d in shown]
+    index = st.selectbox("Lines of", range(len(shown)), format_func=labels.__getitem__, key=f"{key}_doc")
     chosen = docs[index or 0]
     if chosen.key in result.blocked:
         st.error("QuickBooks would refuse this document: an item's As of date is after its date (see the "

@@ -90,7 +90,7 @@ render_preview(result, key="pre")
 st.divider()
 left, right = st.columns(2)
 with left:
-    st.download_button("Download the preview (Excel)", data=to_excel(result),
+    st.download_button("Download the preview (Excel)", data=lambda: to_excel(result),  # built on click
                        file_name=f"preview-{chosen}.xlsx", key="pre_download", icon=":material/download:",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 with right:
