@@ -153,11 +153,26 @@ def _inventory(line: DocLine, items: Mapping[str, QboItem]) -> QboItem | None:
 
 
 def readiness_issues(documents: Sequence[Document], items: Mapping[str, QboItem], *, tracking: bool,
-                     tracking_problems: Iterable[str] = ()) -> tuple[list[Issue], list[str]]:
-    """The checks that need no history: As-of dates after a document's date, and tracking on while
-    QBO cannot track inventory. Returns (issues, keys of blocked documents)."""
+                     tracking_problems: Iterable[str] = (),
+                     accounts: Iterable[str] | None = None) -> tuple[list[Issue], list[str]]:
+    """The checks that need no history: As-of dates after a document's date, items and accounts
+    QBO does not have, and tracking on while QBO cannot track inventory. ``accounts`` are the names
+    of the company's active accounts (not checked when ``None``). Returns (issues, keys of blocked
+    documents)."""
     issues: list[Issue] = []
     blocked: list[str] = []
+    if accounts is not None:
+        known = {a.lower() for a in accounts}
+        missing: dict[str, list[str]] = {}
+        for d in documents:
+            names = {d.account} | {ln.account for ln in d.lines if d.type in (DocType.PURCHASE, DocType.DEPOSIT)}
+            for name in sorted(n for n in names if n and n.lower() not in known):
+                missing.setdefault(name, []).append(d.key)
+        for name, keys in sorted(missing.items()):
+            issues.append(error(f"QuickBooks has no account named {name!r} ({len(keys)} document(s)): create it "
+                                "(Settings and Mappings → Create sensible defaults) or choose another, then Retry "
+                                "import.", code="account_missing"))
+            blocked.extend(k for k in keys if k not in blocked)
     if tracking:
         for p in tracking_problems:
             issues.append(error(f"Inventory tracking is on for this integration, but: {p}", code="tracking_not_ready"))
@@ -406,8 +421,9 @@ def preview(db: Any, client: Client, integration: Integration, settlement_id: st
         problems: list[str] = []
         if integration.inventory_tracking:
             problems = inventory_problems(read_readiness(gateway), workspace_plan(db))
+        accounts = [a.name for a in gateway.list_accounts() if a.active]
         ready, blocked = readiness_issues(documents, items, tracking=integration.inventory_tracking,
-                                          tracking_problems=problems)
+                                          tracking_problems=problems, accounts=accounts)
         notes: list[str] = []
         costs: list[LineCost] = []
         margin_rows: list[Margin]

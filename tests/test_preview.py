@@ -146,6 +146,17 @@ def test_readiness__an_item_missing_from_qbo_blocks_its_document() -> None:
     assert blocked == ["k/sales/a"] and [i.code for i in issues] == ["item_missing"]
 
 
+def test_readiness__an_account_missing_from_qbo_blocks_its_documents() -> None:
+    fees = Document("k/fees/1", DocType.PURCHASE, MARCH, "F1", (
+        DocLine(Decimal("3.00"), "fees", Category.FEE, account="Marketplace Storage Fees"),
+        DocLine(Decimal("1.00"), "fees", Category.FEE, account="Bank Fees")), "k/fees/1", "Amazon Clearing")
+    sales = doc("k/sales/1", MARCH, line(W, "1", "20.00"))  # deposits to "Clearing"
+    issues, blocked = readiness_issues([fees, sales], {W.id: item(W, "9", "1.00")}, tracking=False,
+                                       accounts=["Amazon Clearing", "bank fees", "Clearing"])
+    assert [(i.code, "Marketplace Storage Fees" in i.message) for i in issues] == [("account_missing", True)]
+    assert blocked == ["k/fees/1"]
+
+
 def test_readiness__tracking_problems_are_errors_only_when_tracking() -> None:
     problems = ["Turn on “Track inventory quantity on hand” in QuickBooks → Settings → Account and Settings → Sales."]
     on, _ = readiness_issues([], {}, tracking=True, tracking_problems=problems)
