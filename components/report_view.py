@@ -51,6 +51,22 @@ def checks_frame(report: VerifyReport) -> pd.DataFrame:
                         columns=["Result", "Check", "Expected", "Actual", "Why"])
 
 
+def exception_lines(report: VerifyReport, limit: int = 20) -> list[str]:
+    """The failing checks as Markdown bullets: what was expected, what QuickBooks has, and why."""
+    lines = [f"- **{_md(c.name)}**: expected {_md(c.expected)}, QuickBooks has {_md(c.actual)}."
+             + (f" {_md(c.detail)}" if c.detail else "") for c in report.exceptions[:limit]]
+    if len(report.exceptions) > limit:
+        lines.append(f"- … and {len(report.exceptions) - limit} more (see the table and the Excel report).")
+    return lines
+
+
+def _md(text: str) -> str:
+    """Text shown as Markdown without being read as Markdown (``$``, ``*``, ``_``...)."""
+    for ch in "\\`*_{}[]<>()#+!|$~":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
 def history_frame(infos: Sequence[SettlementInfo]) -> pd.DataFrame:
     """Every settlement of the integration: status, period, totals, dates."""
     return pd.DataFrame([{
@@ -102,9 +118,12 @@ def show_verify_report(report: VerifyReport, *, settlement_id: str, key: str) ->
         st.success(f"All {len(report.checks)} checks pass: QuickBooks holds what the settlement says.",
                    icon=":material/verified:")
     else:
-        st.error(f"{failed} of {len(report.checks)} checks fail. The exceptions are listed first.",
-                 icon=":material/report:")
-    st.dataframe(checks_frame(report), hide_index=True, width="stretch", key=f"{key}_checks")
+        st.error(f"{failed} of {len(report.checks)} checks fail:", icon=":material/report:")
+        st.markdown("\n".join(exception_lines(report)))
+    st.dataframe(checks_frame(report), hide_index=True, width="stretch", key=f"{key}_checks",
+                 column_config={"Result": st.column_config.TextColumn(width="small"),
+                                "Check": st.column_config.TextColumn(width="large"),
+                                "Why": st.column_config.TextColumn(width="large")})
     st.download_button("Download the verification report (Excel)",
                        data=to_excel(report, settlement_id=settlement_id),
                        file_name=f"verification-{settlement_id}.xlsx", key=f"{key}_download",

@@ -51,6 +51,7 @@ if st.button("Verify now", type="primary", key="ver_go", icon=":material/fact_ch
         with st.spinner("Reading QuickBooks…"):
             report = verify_settlement(db, client, integration, chosen, who=WHO)
         st.session_state["ver_last"] = (integration.id, chosen, report)
+        st.rerun()  # the settlement's status may have changed: show it
     except SettlebridgeError as exc:
         show_error(exc)
 

@@ -14,7 +14,14 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from components.report_view import checks_frame, events_frame, history_frame, outcomes_frame, progress_text
+from components.report_view import (
+    checks_frame,
+    events_frame,
+    exception_lines,
+    history_frame,
+    outcomes_frame,
+    progress_text,
+)
 from services import importing
 from services.pipeline import prepare
 from services.qbo.posting import DocOutcome, Progress
@@ -61,6 +68,15 @@ def test_checks_frame_and_excel__failures_first() -> None:
     assert rows[0][:4] == ("Result", "Check", "Expected", "Actual")
     assert rows[1][:5] == ("FAIL", "b", "2", "3", "why") and rows[2][0] == "pass"
     assert wb["Summary"]["B1"].value == "S1"
+
+
+def test_exception_lines__failing_checks_in_words_markdown_escaped() -> None:
+    report = VerifyReport((Check("a", True, "1", "1"), Check("Purchase F-1: total", False, "3.10", "4.10",
+                                                             "edited *after* posting")))
+    assert exception_lines(report) == [
+        r"- **Purchase F-1: total**: expected 3.10, QuickBooks has 4.10. edited \*after\* posting"]
+    many = VerifyReport(tuple(Check(f"c{n}", False, "1", "2") for n in range(25)))
+    assert len(exception_lines(many)) == 21 and "5 more" in exception_lines(many)[-1]
 
 
 def test_events_frame__newest_first() -> None:
