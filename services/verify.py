@@ -206,12 +206,13 @@ def _item_name(item_id: str, doc: Document, items: dict[str, ItemState]) -> str:
 
 
 def _product_line_ok(line: PostedLine, doc: Document, tracking: bool, items: dict[str, ItemState]) -> bool:
-    """Under tracking, no line is on "Product", and planned product lines are on inventory items."""
+    """Under tracking, no units are on "Product" (a money-only adjustment line may be: a partial
+    refund without units), and planned product lines are on inventory items."""
     if not tracking:
         return True
     item = items.get(line.item_id)
     if line.item_name == PRODUCT_ITEM or (item is not None and item.name == PRODUCT_ITEM):
-        return False
+        return not line.qty
     product_items = {ln.item.id for ln in doc.lines
                      if ln.item is not None and ln.category in _PRODUCT_CATEGORIES}
     return not (item is not None and line.item_id in product_items and item.type != "Inventory")

@@ -62,6 +62,15 @@ def _run(posted: dict[str, PostedDoc] | None = None, *, items: dict[str, ItemSta
                   items=items or ITEMS, measures=measures, expected_cogs=expected)
 
 
+def _verify_adjustment() -> VerifyReport:
+    """A planned money-only line on "Product" (a partial refund without units), posted as planned."""
+    adjusted = dataclasses.replace(REFUND, lines=(*REFUND.lines, DocLine(
+        D("2.00"), "partial refund", Category.PRODUCT_REFUND, item=PRODUCT)))
+    posted = {**GOOD, "k/r": _as_posted(adjusted)}
+    return verify([SALE, adjusted, FEES], posted, settlement_total=TOTAL - D("2.00"), tracking=True,
+                  items=ITEMS, measures=MEASURES, expected_cogs=FIFO_COGS)
+
+
 def _failing(report: VerifyReport) -> list[str]:
     return [c.name for c in report.exceptions]
 
@@ -74,6 +83,7 @@ def _failing(report: VerifyReport) -> list[str]:
      ["Purchase F-1: total", "Tie-out to the settlement total"]),
     ("a line moved to Product", lambda: _run({**GOOD, "k/s": _as_posted(SALE, lines=ON_PRODUCT)}),
      ["SalesReceipt S-1: line items"]),
+    ("a money-only adjustment on Product is fine", lambda: _verify_adjustment(), []),
     ("a line's quantity changed", lambda: _run({**GOOD, "k/s": _as_posted(SALE, lines=(
         PostedLine(D("30.00"), "7", "Mug", D(3)), PostedLine(D("10.00"), "8", "Cap", D(1))))}),
      ["SalesReceipt S-1: line items"]),
