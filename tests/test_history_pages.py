@@ -181,3 +181,21 @@ def test_post_settlement__refused_credentials_leave_it_failed_with_the_reason(ap
     report = post_settlement(db, client, integration, SID, who="ana")  # reconnected: it resumes
     assert report.all_posted and len(report.created) > 0
     assert settlements_repo.get_settlement_info(db, integration, SID).status is SettlementStatus.POSTED
+
+
+def test_post_command__told_when_someone_else_is_posting(app: tuple[Database, Any, Any],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from services.cli import main
+    from services.qbo.posting import owner_id
+    from services.storage import postings as store
+
+    db, client, integration = app
+    scope = store.scope_of(client.id, integration.id, SID)
+    assert store.try_claim(db, scope, owner_id(), "ana (on the Post page)", 60)[0]
+    code = main(["--db", db.url, "post", "Acme", "Amazon US", SID, "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["status"] == "posting_in_progress" and out["kind"] == "PostingInProgress"
+    assert out["error"].startswith("ana (on the Post page) started posting this settlement")
+    assert _status(db, integration) is SettlementStatus.READY  # nothing changed
