@@ -186,7 +186,7 @@ def check_documents(planned: Sequence[Document], posted: dict[str, PostedDoc], *
             detail = "Lines differ from the plan (item, qty, amount): expected " + "; ".join(
                 f"{_item_name(i, doc, items)} × {q or '-'} = {a}" for i, q, a in missing_lines[:10])
         checks.append(Check(f"{label}: line items", lines_ok,
-                            f"{_lines(len(want))} on the mapped items",
+                            f"{_lines(len(want))} on the planned items",
                             _lines(len(have)) + (f", {len(wrong)} on the wrong item" if wrong else ""),
                             detail, doc.key))
     return checks
