@@ -106,8 +106,11 @@ def after_store(db: Database, client: Client, integration: Integration, settleme
     setting the status (e.g. :class:`MappingNotFound`): :func:`import_files` keeps the settlement
     stored and reports the message as an error of that settlement.
     """
+    from services.pipeline import prepare
+
     if repo.get_settlement_info(db, integration, settlement_id).status is not SettlementStatus.IMPORTED:
         repo.set_status(db, integration, settlement_id, SettlementStatus.IMPORTED, who=who)
+    prepare(db, client, integration, settlement_id, who=who)
 
 
 def _already_imported_outcome(db: Database, integration: Integration,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.documents import TieOut, build_documents, tie_out
-from services.errors import MappingNotFound, QboError, SettlebridgeError, TieOutError
+from services.errors import MappingNotFound, SettlebridgeError, TieOutError
 from services.records import (
     Client,
     Document,
@@ -128,7 +128,7 @@ def prepare(db: Database, client: Client, integration: Integration, settlement_i
             items = read_items(db, client)
             if not integration.inventory_tracking:
                 _ensure_product(db, client, items, routing.product_item.name)
-        except QboError as exc:
+        except SettlebridgeError as exc:  # QBO down, or a client not connected yet
             extra.append(warning(f"QuickBooks items could not be read ({exc.message}); mapped items were not "
                                  "checked against QuickBooks and items are named without their QBO ids.",
                                  code="items_unread"))

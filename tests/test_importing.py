@@ -32,13 +32,13 @@ def test_import__stores_the_parsed_settlement_exactly(setup: tuple[Database, Cli
     assert outcome.status == "ok" and outcome.issues == ()
     [one] = outcome.settlements
     assert (one.settlement_id, one.status, one.stored, one.replaced, one.files) == (
-        "24688812345", "imported", True, False, ("march.txt",))
+        "24688812345", "ready", True, False, ("march.txt",))
     assert (one.summary["total"], one.summary["rows"], one.summary["orders"]) == ("53.17", 15, 3)
     parsed = parse_upload([("march.txt", data)])[0].settlement
     assert repo.load_settlement(db, integration, "24688812345") == parsed
     info = repo.get_settlement_info(db, integration, "24688812345")
-    assert (info.status, str(info.total), info.created_by) == (SettlementStatus.IMPORTED, "53.17", "alice")
-    assert [e.what for e in repo.list_events(db, integration)] == ["imported"]
+    assert (info.status, str(info.total), info.created_by) == (SettlementStatus.READY, "53.17", "alice")
+    assert [e.what for e in repo.list_events(db, integration)] == ["imported", "4 document(s) built, ready to post"]
 
 
 def test_import__same_file_again_is_refused_before_parsing(setup: tuple[Database, Client, Integration]) -> None:
@@ -52,7 +52,7 @@ def test_import__same_file_again_is_refused_before_parsing(setup: tuple[Database
     [issue] = one.issues
     assert issue.file == "copy of march.txt" and issue.code == "duplicate"
     assert issue.message.startswith("File 'copy of march.txt' was already imported as 'march.txt' on ")
-    assert issue.message.endswith("by alice (settlement 24688812345, status imported).")
+    assert issue.message.endswith("by alice (settlement 24688812345, status ready).")
 
 
 def test_import__same_settlement_other_bytes_is_refused(setup: tuple[Database, Client, Integration]) -> None:
@@ -75,11 +75,12 @@ def test_import__replace_before_posting(setup: tuple[Database, Client, Integrati
     outcome = importing.import_files(db, client, integration, [("march-v2.txt", edited)], who="bob",
                                      replace=True)
     [one] = outcome.settlements
-    assert (outcome.status, one.status, one.stored, one.replaced) == ("ok", "imported", True, True)
+    assert (outcome.status, one.status, one.stored, one.replaced) == ("ok", "ready", True, True)
     info = repo.get_settlement_info(db, integration, "24688812345")
     assert (info.row_count, str(info.total), info.source_files) == (14, "93.16", ("march-v2.txt",))
-    assert [(e.who, e.what) for e in repo.list_events(db, integration)] == [("alice", "imported"),
-                                                                           ("bob", "replaced")]
+    assert [(e.who, e.what) for e in repo.list_events(db, integration)] == [
+        ("alice", "imported"), ("alice", "4 document(s) built, ready to post"), ("bob", "replaced"),
+        ("bob", "4 document(s) built, ready to post")]
     # the very same file again, with replace: allowed too (it re-reads the file)
     again = importing.import_files(db, client, integration, [("march-v2.txt", edited)], who="bob", replace=True)
     assert again.settlements[0].replaced and again.status == "ok"
@@ -109,7 +110,7 @@ def test_import__a_file_with_an_error_stores_nothing_of_it(setup: tuple[Database
     assert (by_id["111"].status, by_id["111"].stored) == ("rejected", False)
     assert by_id["111"].issues[0].code == "total_mismatch" and "60.00" in by_id["111"].issues[0].message
     assert by_id["111"].issues[-1].message.startswith("Settlement 111 was not imported: nothing of it was stored.")
-    assert (by_id["222"].status, by_id["222"].stored) == ("imported", True)
+    assert (by_id["222"].status, by_id["222"].stored) == ("ready", True)
     junk = by_id[""]
     assert junk.files == ("junk.bin",) and junk.issues[0].file == "junk.bin"
     assert [s.settlement_id for s in repo.list_settlements(db, integration)] == ["222"]
@@ -180,7 +181,7 @@ def test_cli_import__json_and_exit_codes(cli_db: str, tmp_path: Path, capsys: py
     assert code == 0 and out["status"] == "ok" and out["issues"] == []
     [s] = out["settlements"]
     assert (s["settlement_id"], s["status"], s["total"], s["rows"], s["currency"]) == (
-        "24688812345", "imported", "53.17", 15, "USD")
+        "24688812345", "ready", "53.17", 15, "USD")
     assert s["skus"]["MUG-BLUE"] == {"sold": 2, "refunded": 1, "title": ""}
     assert s["by_category"]["fee:subscription"] == "-39.99"
 
@@ -195,8 +196,8 @@ def test_cli_import__json_and_exit_codes(cli_db: str, tmp_path: Path, capsys: py
     assert code == 0
     [row] = out["settlements"]
     assert (row["settlement_id"], row["status"], row["total"], row["start"], row["end"], row["deposit_date"],
-            row["rows"], row["version"]) == ("24688812345", "imported", "53.17", "2026-03-01", "2026-03-15",
-                                             "2026-03-17", 15, 2)
+            row["rows"], row["version"]) == ("24688812345", "ready", "53.17", "2026-03-01", "2026-03-15",
+                                             "2026-03-17", 15, 4)
 
 
 def test_cli_import__bad_input_exits_2(cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -223,7 +224,7 @@ def test_cli_import__text_output(cli_db: str, tmp_path: Path, capsys: pytest.Cap
     good.write_bytes(amazon_v2_file())
     assert main(["--db", cli_db, "import", "Acme Books", "Amazon US", str(good)]) == 0
     text = capsys.readouterr().out
-    assert text.startswith("imported: settlement 24688812345 (amazon_v2) 2026-03-01..2026-03-15, deposit 2026-03-17, "
+    assert text.startswith("ready: settlement 24688812345 (amazon_v2) 2026-03-01..2026-03-15, deposit 2026-03-17, "
                            "total 53.17 USD, 15 rows, 3 orders, 1 refunds")
 
 

@@ -62,7 +62,7 @@ def test_settlement_file_to_verified_books(db_url: str, sandbox: Any, qb_client:
     # import: the SKUs are not mapped yet
     from services.importing import import_files
 
-    assert import_files(db, client, integ, [("v2.txt", amazon_v2_file(SID))], who="e2e").status == "ok"
+    assert import_files(db, client, integ, [("v2.txt", amazon_v2_file(SID))], who="e2e").status == "mapping_not_found"
     with pytest.raises(MappingNotFound):
         prepare(db, client, integ, SID, who="e2e")
     assert settlements_repo.get_settlement_info(db, integ, SID).status is SettlementStatus.MAPPING_NOT_FOUND

@@ -89,7 +89,7 @@ def test_page__lists_imported_settlements_and_shows_one(app_db: Database) -> Non
     at = _app()
     listing = _frames(at, "Settlement")[0]
     assert list(listing["Settlement"]) == ["24688812345"]
-    assert list(listing["Status"]) == ["Imported"] and list(listing["Total"]) == ["53.17"]
+    assert list(listing["Status"]) == ["Ready to post"] and list(listing["Total"]) == ["53.17"]
     assert list(listing["By"]) == ["alice"] and list(listing["Rows"]) == [15]
 
     assert at.selectbox(key="set_show").value is None and at.metric.len == 0
