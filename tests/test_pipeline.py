@@ -169,3 +169,20 @@ def test_prepare__resolves_item_ids_and_creates_product(db: Database, sandbox: A
     assert refs["Product"] == product.id and refs["Shipping"] == gateway.find_item("Shipping").id
     missing = [i for i in prepared.issues if i.code == "item_missing"]
     assert [("Marketplace Promotions" in i.message) for i in missing] == [True]
+
+
+def test_cli_import__mapping_not_found_lists_the_skus(db: Database, tmp_path: Any,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.settlement_factory import amazon_v2_file
+
+    client = clients_repo.add_client(db, "Acme", kind="sandbox", realm_id="1", sandbox_url="http://127.0.0.1:9/v3")
+    clients_repo.add_integration(db, client, "Amazon US", Channel.AMAZON, inventory_tracking=True)
+    report = tmp_path / "march.txt"
+    report.write_bytes(amazon_v2_file())
+    code = main(["--db", db.url, "--json", "import", "Acme", "Amazon US", str(report)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["status"] == "mapping_not_found"
+    assert [u["sku"] for u in out["unmapped"]] == sorted(u["sku"] for u in out["unmapped"])
+    assert "MUG-BLUE" in {u["sku"] for u in out["unmapped"]}
+    assert set(out["unmapped"][0]) >= {"sku", "title", "quantity", "first_date", "last_date"}
+    assert out["settlements"][0]["status"] == "mapping_not_found"
