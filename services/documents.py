@@ -28,7 +28,8 @@ end non-negative, the lines keep their item and income account, and the tie-out 
 to the generic item "Product"; with tracking on to the mapped item, or split over a bundle's
 components (largest remainder, :func:`services.bundles.split_amount`; component quantity = bundle
 quantity × quantity per bundle). The line carries ``qty`` and a ``unit_price`` with as few decimals
-(2 to 7) as make ``round(qty × unit_price, 2) == amount``; when none does, the line is split in two
+(2 to 7) as put ``qty × unit_price`` strictly within half a cent of the amount (so it rounds to
+``amount`` under half-up and banker's rounding alike); when none does, the line is split in two
 exact lines (qty − 1 units at a cent price and 1 unit at the rest). Money without units (a partial
 refund, a restocking fee kept) nets into the SKU's line; a SKU line with no units, or whose money is
 negative, puts its money on a generic "Product" adjustment line without quantity (units, if any,
@@ -47,7 +48,8 @@ zero; an info issue names those rows. When they do not net to zero, both are kep
 so) and the withheld part goes through the facilitator tax item.
 
 **Keys and numbers.** Each document's key is ``client/integration/settlement/role/group/part``
-(``part`` is the month, ``YYYY-MM``, with ``.2``, ``.3``... when a document is cut into several of at
+(``client`` and ``integration`` are database ids, stable across renames; ``group`` is ``all``, the
+day ``YYYY-MM-DD`` or the order id; ``part`` is the month, ``YYYY-MM``, with ``.2``, ``.3``... when a document is cut into several of at
 most :data:`MAX_LINES` lines); ``PrivateNote`` carries it. ``DocNumber`` is at most 21 characters:
 role letter + settlement id + a group suffix, or, when that is too long, role letter + the
 settlement id's last 8 characters + 10 hex characters of the key's SHA-1.
