@@ -60,11 +60,11 @@ def main() -> dict[str, Any]:
             docs = _documents(items, N_DOCS)
             db = open_database(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
             client = Client(id=1, name="Bench", kind="sandbox", realm_id=server.realm, sandbox_url=server.url)
-            calls0 = gw.calls
+            calls0, retries0 = gw.calls, gw.retries
             t0 = time.perf_counter()
             report = post_documents(db, gw, client=client, integration_id=1, settlement_id="BENCH", documents=docs)
             wall = time.perf_counter() - t0
-            calls = gw.calls - calls0
+            calls, retries = gw.calls - calls0, gw.retries - retries0
             t1 = time.perf_counter()
             again = post_documents(db, gw, client=client, integration_id=1, settlement_id="BENCH", documents=docs)
             wall_again = time.perf_counter() - t1
@@ -79,6 +79,7 @@ def main() -> dict[str, Any]:
         "failed": len(report.failed),
         "http_calls": calls,
         "target_calls": N_DOCS // 30,
+        "retries_429_5xx": retries,
         "wall_seconds": round(wall, 2),
         "documents_per_second": round(N_DOCS / wall, 1),
         "repost_http_calls": again.calls,

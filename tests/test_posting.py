@@ -406,3 +406,21 @@ def test_post__another_database_posted_it_already(posting_db: Any, gateway: QboG
     assert len(again.already_posted) == 33 and not again.created
     _exactly_once(qb_client, "O1", docs)
     other.engine.dispose()
+
+
+def test_undo__leaves_alone_what_is_no_longer_settlebridges(posting_db: Any, gateway: QboGateway,
+                                                            sandbox: Any, qb_client: Any) -> None:
+    docs = make_documents("Y1", 3, demo_items(gateway))
+    assert _post(posting_db, gateway, sandbox, "Y1", docs).all_posted
+    first, second = (store.get_posting(posting_db, d.key) for d in docs[:2])
+    assert first is not None and second is not None
+    gateway.delete("SalesReceipt", gateway.read("SalesReceipt", first.qbo_id))  # deleted in QBO already
+    taken = gateway.read("SalesReceipt", second.qbo_id)  # someone reused it for something else
+    gateway.update("SalesReceipt", {"Id": taken["Id"], "SyncToken": taken["SyncToken"], "sparse": True,
+                                    "PrivateNote": "manual sale"})
+    client = sandbox_client(sandbox.url, sandbox.realm)
+    out = {o.key: o for o in undo_documents(posting_db, gateway, client=client, integration_id=1,
+                                            settlement_id="Y1")}
+    assert out[docs[0].key].status == "undone" and out[docs[2].key].status == "undone"
+    assert out[docs[1].key].status == "failed" and "left alone" in out[docs[1].key].error
+    assert gateway.read("SalesReceipt", second.qbo_id)["PrivateNote"] == "manual sale"
