@@ -1,1 +1,1 @@
-"""Reusable Streamlit pieces. Only this package, ``pages/`` and ``app.py`` import Streamlit."""
+"""Reusable Streamlit pieces. Only this package, ``app_pages/`` and ``app.py`` import Streamlit."""

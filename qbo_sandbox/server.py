@@ -221,7 +221,7 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         handler = type("Handler", (_Handler,), {"sandbox": self})
         try:
-            self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
+            self._httpd = _QuietServer((self.host, self.port), handler)
         except OSError:
             self.stop()  # the port is taken: give the directory back before the caller retries
             raise
@@ -443,6 +443,19 @@ def _throttled() -> dict[str, Any]:
     return {"fault": {"error": [{"message": "message=ThrottleExceeded; errorCode=003001; statusCode=429",
                                  "detail": "The request limit was reached.", "code": "3001"}],
                       "type": "SERVICE"}, "time": now_text()}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (a killed posting run, a timeout) is ordinary here."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipe, ConnectionReset
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -43,7 +43,7 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database
 def _connections(**query: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/connections.py")
+    at.switch_page("app_pages/connections.py")
     for key, value in query.items():
         at.query_params[key] = value
     at.run()

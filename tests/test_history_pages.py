@@ -127,7 +127,7 @@ def _status(db: Database, integration: Any) -> SettlementStatus:
 
 def test_pages__post_verify_then_undo_from_history(app: tuple[Database, Any, Any]) -> None:
     db, _, integration = app
-    at = _page("pages/post.py")
+    at = _page("app_pages/post.py")
     assert at.title[0].value == "Post"
     assert [m.value for m in at.metric][2] == "0.00"  # the tie-out difference
     at.button(key="post_go").click().run()
@@ -137,13 +137,13 @@ def test_pages__post_verify_then_undo_from_history(app: tuple[Database, Any, Any
     assert any("exactly once" in s.value for s in at.success)
     assert _status(db, integration) is SettlementStatus.POSTED
 
-    at.switch_page("pages/verify.py").run()
+    at.switch_page("app_pages/verify.py").run()
     at.button(key="ver_go").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert any("checks pass" in s.value for s in at.success), [e.value for e in at.error]
     assert _status(db, integration) is SettlementStatus.VERIFIED
 
-    at.switch_page("pages/history.py").run()
+    at.switch_page("app_pages/history.py").run()
     assert not at.exception, [e.message for e in at.exception]
     table = at.dataframe[0].value
     assert list(table["Status"]) == ["Verified"]
@@ -160,7 +160,7 @@ def test_pages__post_verify_then_undo_from_history(app: tuple[Database, Any, Any
 def test_pages__post_page_refuses_mapping_not_found(app: tuple[Database, Any, Any]) -> None:
     db, _, integration = app
     settlements_repo.set_status(db, integration, SID, SettlementStatus.MAPPING_NOT_FOUND, {"unmapped": []})
-    at = _page("pages/post.py")
+    at = _page("app_pages/post.py")
     assert any("Mapping not found" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "post_go"]
 

@@ -29,7 +29,7 @@ def _files(*dirs: str) -> list[Path]:
 
 
 RULES = [
-    ("streamlit", {"app.py", "pages", "components"}),
+    ("streamlit", {"app.py", "app_pages", "components"}),
     ("sqlalchemy", {"services/storage"}),
     ("quickbooks", {"services/qbo"}),
     ("intuitlib", {"services/qbo"}),
@@ -39,7 +39,7 @@ RULES = [
 @pytest.mark.parametrize(("module", "allowed"), RULES)
 def test_layers__only_allowed_places_import(module: str, allowed: set[str]) -> None:
     offenders = []
-    for path in [*_files("services", "qbo_sandbox", "pages", "components"), ROOT / "app.py"]:
+    for path in [*_files("services", "qbo_sandbox", "app_pages", "components"), ROOT / "app.py"]:
         rel = path.relative_to(ROOT).as_posix()
         if any(rel == a or rel.startswith(a + "/") for a in allowed):
             continue

@@ -302,7 +302,7 @@ def test_page__settings_and_mappings_tabs(world: Database, monkeypatch: pytest.M
     at.session_state["client_name"] = "Acme"
     at.session_state["integration_name"] = "Amazon US"
     at.run()
-    at.switch_page("pages/settings_and_mappings.py").run()
+    at.switch_page("app_pages/settings_and_mappings.py").run()
     assert not at.exception, at.exception
     assert [t.label for t in at.tabs] == ["Settings", "Mappings"]
     assert any(e.key and e.key.startswith("map_grid_") for e in at.data_editor)

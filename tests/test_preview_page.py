@@ -62,7 +62,7 @@ def _world(db: Database, *, tracking: bool) -> tuple[object, object]:
 def _page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/preview.py")
+    at.switch_page("app_pages/preview.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at

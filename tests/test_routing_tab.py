@@ -43,7 +43,7 @@ def _integration(db: Database):
 def _tab() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/settings_and_mappings.py")
+    at.switch_page("app_pages/settings_and_mappings.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at

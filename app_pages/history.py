@@ -36,7 +36,7 @@ integration = state.current_integration()
 if client is None or integration is None:
     st.info("Choose a client and an integration in the sidebar (add them on the Connections page).",
             icon=":material/info:")
-    st.page_link("pages/connections.py", label="Go to Connections", icon=":material/link:")
+    st.page_link("app_pages/connections.py", label="Go to Connections", icon=":material/link:")
     st.stop()
 assert client is not None and integration is not None
 db = state.database()
@@ -44,7 +44,7 @@ db = state.database()
 infos = repo.list_settlements(db, integration)
 if not infos:
     st.info("No settlement imported yet for this integration.", icon=":material/info:")
-    st.page_link("pages/settlements.py", label="Import settlements", icon=":material/upload_file:")
+    st.page_link("app_pages/settlements.py", label="Import settlements", icon=":material/upload_file:")
     st.stop()
 st.dataframe(history_frame(infos), hide_index=True, width="stretch", key="his_table")
 

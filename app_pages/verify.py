@@ -24,7 +24,7 @@ integration = state.current_integration()
 if client is None or integration is None:
     st.info("Choose a client and an integration in the sidebar (add them on the Connections page).",
             icon=":material/info:")
-    st.page_link("pages/connections.py", label="Go to Connections", icon=":material/link:")
+    st.page_link("app_pages/connections.py", label="Go to Connections", icon=":material/link:")
     st.stop()
 assert client is not None and integration is not None
 db = state.database()
@@ -32,7 +32,7 @@ db = state.database()
 infos = [i for i in repo.list_settlements(db, integration) if i.status in POSTED]
 if not infos:
     st.info("No settlement of this integration has been posted yet: post one first.", icon=":material/info:")
-    st.page_link("pages/post.py", label="Post", icon=":material/send:")
+    st.page_link("app_pages/post.py", label="Post", icon=":material/send:")
     st.stop()
 by_id = {i.settlement_id: i for i in infos}
 ids = list(by_id)

@@ -26,7 +26,7 @@ integration = state.current_integration()
 if client is None or integration is None:
     st.info("Choose a client and an integration in the sidebar (add them on the Connections page).",
             icon=":material/info:")
-    st.page_link("pages/connections.py", label="Go to Connections", icon=":material/link:")
+    st.page_link("app_pages/connections.py", label="Go to Connections", icon=":material/link:")
     st.stop()
 assert client is not None and integration is not None
 db = state.database()
@@ -36,7 +36,7 @@ st.caption(f"{client.name} · {integration.name} · QuickBooks: {client.company_
 infos = repo.list_settlements(db, integration)
 if not infos:
     st.info("No settlement imported yet for this integration.", icon=":material/info:")
-    st.page_link("pages/settlements.py", label="Import settlements", icon=":material/upload_file:")
+    st.page_link("app_pages/settlements.py", label="Import settlements", icon=":material/upload_file:")
     st.stop()
 by_id = {i.settlement_id: i for i in infos}
 ids = list(by_id)
@@ -50,19 +50,19 @@ st.caption(money_caption(info))
 if info.status is SettlementStatus.MAPPING_NOT_FOUND:
     st.error("Mapping not found: some SKUs of this settlement are not mapped to QuickBooks items, so nothing "
              "can be posted. Map them, then Retry import on the Preview page.", icon=":material/link_off:")
-    st.page_link("pages/settings_and_mappings.py", label="Settings and Mappings", icon=":material/tune:")
+    st.page_link("app_pages/settings_and_mappings.py", label="Settings and Mappings", icon=":material/tune:")
     st.stop()
 if info.status not in POSTABLE:
     st.warning("This settlement's documents are not built yet: open the Preview to build and check them.",
                icon=":material/warning:")
-    st.page_link("pages/preview.py", label="Preview", icon=":material/preview:")
+    st.page_link("app_pages/preview.py", label="Preview", icon=":material/preview:")
     st.stop()
 
 docs = documents_repo.load_documents(db, integration, chosen)
 if not docs:
     st.warning("No documents are ready for this settlement: rebuild them on the Preview page.",
                icon=":material/warning:")
-    st.page_link("pages/preview.py", label="Preview", icon=":material/preview:")
+    st.page_link("app_pages/preview.py", label="Preview", icon=":material/preview:")
     st.stop()
 difference = tie_out(docs, info.total)
 a, b, c = st.columns(3)
@@ -98,7 +98,7 @@ if st.button("Post to QuickBooks", type="primary", key="post_go", icon=":materia
 last = st.session_state.get("post_last")
 if last is not None and last[0] == integration.id and last[1] == chosen:
     show_post_report(last[2], key="post_result")
-    st.page_link("pages/verify.py", label="Verify what QuickBooks now holds", icon=":material/fact_check:")
+    st.page_link("app_pages/verify.py", label="Verify what QuickBooks now holds", icon=":material/fact_check:")
 else:
     stored = document_outcomes(db, client, integration.id, chosen)
     if stored:

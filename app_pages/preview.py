@@ -24,7 +24,7 @@ integration = state.current_integration()
 if client is None or integration is None:
     st.info("Choose a client and an integration in the sidebar (add them on the Connections page).",
             icon=":material/info:")
-    st.page_link("pages/connections.py", label="Go to Connections", icon=":material/link:")
+    st.page_link("app_pages/connections.py", label="Go to Connections", icon=":material/link:")
     st.stop()
 assert client is not None and integration is not None
 CLIENT, INTEGRATION = client, integration
@@ -35,7 +35,7 @@ st.caption(f"{client.name} · {integration.name} ({integration.channel.value.tit
 infos = repo.list_settlements(db, integration)
 if not infos:
     st.info("No settlement imported yet for this integration.", icon=":material/info:")
-    st.page_link("pages/settlements.py", label="Import settlements", icon=":material/upload_file:")
+    st.page_link("app_pages/settlements.py", label="Import settlements", icon=":material/upload_file:")
     st.stop()
 ids = [i.settlement_id for i in infos]
 wanted = st.query_params.get("settlement")
@@ -67,7 +67,7 @@ if info.status is SettlementStatus.MAPPING_NOT_FOUND:
     st.dataframe([{"SKU": u.get("sku"), "Title": u.get("title"), "Quantity": u.get("quantity"),
                    "First date": u.get("first_date"), "Last date": u.get("last_date"), "Why": u.get("reason")}
                   for u in unmapped], hide_index=True, width="stretch", key="pre_unmapped")
-    st.page_link("pages/settings_and_mappings.py", label="Map them on Settings and Mappings",
+    st.page_link("app_pages/settings_and_mappings.py", label="Map them on Settings and Mappings",
                  icon=":material/tune:")
     retry()
     st.stop()
