@@ -67,6 +67,7 @@ def render_tracking(client: Client, integration: Integration) -> None:
             st.error("Inventory tracking cannot be enabled yet. Change this first:", icon=":material/block:")
             for p in problems:
                 st.markdown(f"- {p}")
+            st.caption("Then click **Enable Inventory Tracking** again.")
         else:
             st.rerun()
 
@@ -121,22 +122,32 @@ def render(client: Client, integration: Integration) -> None:
         changed = {k: v for k, v in new.items() if v != values.get(k)}
         try:
             routing.save_settings(db, integration, changed, grouping=Grouping(grouping))
-            st.toast("Settings saved.", icon=":material/check:")
+            st.session_state["ints_saved"] = True
             st.rerun()
         except SettlebridgeError as exc:
             show_error(exc)
 
+    if st.session_state.pop("ints_saved", False):
+        st.success("Settings saved. The next import (or Retry import) builds documents with them.",
+                   icon=":material/check:")
+
     st.subheader("Sensible defaults")
     st.caption("Creates in QuickBooks every account and item named above that is missing (existing ones "
                "are reused, never duplicated).")
+    done = st.session_state.pop("ints_defaults_done", None)
+    if done:
+        st.success(done, icon=":material/check:")
     if st.button("Create sensible defaults", key="ints_defaults"):
         try:
             _, created = routing.create_defaults(db, client, integration)
-            _qbo_lists.clear()
-            st.success(f"Created {len(created.created)}: {', '.join(created.created) or 'nothing'}; "
-                       f"already there: {len(created.existing)}.", icon=":material/check:")
         except SettlebridgeError as exc:
             show_error(exc)
+        else:
+            # This run read QuickBooks before the click: run again so that nothing below (the
+            # clearing account's warning, the problems) speaks of what was just created.
+            _qbo_lists.clear()
+            st.session_state["ints_defaults_done"] = created.summary()
+            st.rerun()
 
     with st.expander("Where each kind of money goes", expanded=False):
         current = routing.routing_for(integration)

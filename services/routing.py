@@ -328,6 +328,19 @@ class Created:
     created: tuple[str, ...]
     existing: tuple[str, ...]
     settings: tuple[tuple[str, str], ...]
+    created_accounts: tuple[str, ...] = ()
+    created_items: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """In words, accounts and items apart (an item and its account may share a name)."""
+        if not self.created:
+            return f"Nothing to create: all {len(self.existing)} accounts and items were already in QuickBooks."
+        parts = []
+        if self.created_accounts:
+            parts.append(f"{len(self.created_accounts)} account(s): {', '.join(self.created_accounts)}")
+        if self.created_items:
+            parts.append(f"{len(self.created_items)} item(s): {', '.join(self.created_items)}")
+        return f"Created in QuickBooks {'; '.join(parts)}. Already there: {len(self.existing)}."
 
 
 def ensure_clearing_account(db: Database, client: Client, integration: Integration) -> Integration:
@@ -362,6 +375,8 @@ def create_defaults(db: Database, client: Client, integration: Integration) -> t
     accounts = {a.name.lower(): a for a in gateway.list_accounts()}
     items = {i.name.lower(): i for i in gateway.list_items(include_inactive=True)}
     created: list[str] = []
+    created_accounts: list[str] = []
+    created_items: list[str] = []
     existing: list[str] = []
 
     def account(name: str, account_type: str, sub_type: str) -> QboAccount:
@@ -372,6 +387,7 @@ def create_defaults(db: Database, client: Client, integration: Integration) -> t
         made = gateway.ensure_account(name, account_type, sub_type)
         accounts[name.lower()] = made
         created.append(name)
+        created_accounts.append(name)
         return made
 
     account(settings[CLEARING_KEY], *CLEARING_TYPE)
@@ -385,6 +401,7 @@ def create_defaults(db: Database, client: Client, integration: Integration) -> t
             income = account(spec.account, spec.account_type, spec.sub_type)
             found = gateway.create_item(name=name, item_type="Service", income_account=income)
             created.append(name)
+            created_items.append(name)
         else:
             existing.append(name)
         stored[spec.key] = name
@@ -395,7 +412,8 @@ def create_defaults(db: Database, client: Client, integration: Integration) -> t
     for key in (CLEARING_KEY, FACILITATOR_KEY, *(s.key for s in ACCOUNT_ROUTES)):
         stored[key] = settings[key]
     updated = repo.update_integration(db, integration, settings=stored)
-    return updated, Created(tuple(created), tuple(existing), tuple(sorted(stored.items())))
+    return updated, Created(tuple(created), tuple(existing), tuple(sorted(stored.items())),
+                            tuple(created_accounts), tuple(created_items))
 
 
 def save_settings(db: Database, integration: Integration, values: MappingABC[str, str], *,

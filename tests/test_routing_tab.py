@@ -66,9 +66,17 @@ def test_tab__enable_tracking_defaults_and_save(app_db: Database) -> None:
 
     at.button(key="ints_defaults").click().run()
     assert not at.exception
-    assert "Created" in _texts(at)
+    text = _texts(at)
+    assert "Created in QuickBooks" in text and "account(s): Amazon US Clearing" in text
+    assert "item(s): Gift Wrap" in text  # accounts and items told apart
+    # the same session, read again after the click: nothing speaks of what was just created
+    assert "no account named **Amazon US Clearing**" not in text
+    assert not [w for w in at.warning if "warning(s)" in str(w.value)]
     stored = dict(_integration(app_db).settings)
     assert stored["gift_wrap_item_id"] and stored["clearing_account"] == "Amazon US Clearing"
+
+    at.button(key="ints_defaults").click().run()
+    assert "Nothing to create" in _texts(at)
 
     at = _tab()
     assert "no account named **Amazon US Clearing**" not in _texts(at)
@@ -76,6 +84,7 @@ def test_tab__enable_tracking_defaults_and_save(app_db: Database) -> None:
     at.selectbox(key="ints_fee_storage_account").set_value("Storage Fees")
     at.button(key="FormSubmitter:ints_form-Save settings").click().run()
     assert not at.exception, [e.message for e in at.exception]
+    assert "Settings saved." in _texts(at)
     integ = _integration(app_db)
     assert integ.grouping is Grouping.DAY
     assert routing.routing_for(integ).account(routing.Category.FEE, routing.FeeKind.STORAGE) == "Storage Fees"
@@ -88,3 +97,37 @@ def test_tab__tracking_refused_says_what_to_change(app_db: Database) -> None:
     assert not _integration(app_db).inventory_tracking
     text = _texts(at)
     assert "Inventory tracking cannot be enabled yet" in text and "Professional" in text
+
+
+def test_tab__tracking_refused_while_qbo_preferences_are_off(app_db: Database) -> None:
+    from services.qbo.gateway import QboGateway
+
+    client = repo.get_client(app_db, DEMO_CLIENT)
+    g = QboGateway.for_client(app_db, client)
+    prefs = g.preferences()
+    g.update("Preferences", {"Id": prefs["Id"], "SyncToken": prefs["SyncToken"], "sparse": True,
+                             "ProductAndServicesPrefs": {"QuantityWithPriceAndRate": False}})
+    at = _tab()
+    at.button(key="ints_tracking_on").click().run()
+    assert not at.exception
+    assert not _integration(app_db).inventory_tracking
+    text = _texts(at)
+    assert "Inventory tracking cannot be enabled yet" in text
+    assert 'QuickBooks → Settings → Account and Settings → Sales → "Track quantity and price/rate"' in text
+    assert '"Track quantity and price/rate" is off' in text
+
+    g.update("Preferences", {"Id": prefs["Id"], "SyncToken": g.preferences()["SyncToken"], "sparse": True,
+                             "ProductAndServicesPrefs": {"QuantityWithPriceAndRate": True}})
+    at.button(key="ints_tracking_on").click().run()
+    assert _integration(app_db).inventory_tracking
+    assert "Inventory tracking is **on**" in _texts(at)
+
+
+def test_tab__creates_the_clearing_account(app_db: Database) -> None:
+    at = _tab()
+    at.button(key="ints_create_clearing").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "no account named **Amazon US Clearing**" not in _texts(at)
+    accounts, _ = routing.qbo_lists(app_db, repo.get_client(app_db, DEMO_CLIENT))
+    clearing = [a for a in accounts if a.name == "Amazon US Clearing"]
+    assert len(clearing) == 1 and clearing[0].account_type == "Bank"
