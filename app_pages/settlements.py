@@ -9,10 +9,17 @@ import streamlit as st
 
 from components import state
 from components.feedback import show_error
-from components.settlement_view import show_import_result, show_settlement_list, show_summary
+from components.settlement_view import (
+    sample_offer_text,
+    show_import_result,
+    show_settlement_list,
+    show_summary,
+)
 from services.errors import SettlebridgeError
 from services.importing import ImportOutcome, import_files
+from services.records import Channel, Client, Integration
 from services.settlements import summarize
+from services.settlements.demo import demo_settlement
 from services.storage import settlements as repo
 
 WHO = "Settlebridge app"
@@ -41,19 +48,34 @@ with st.form("set_upload", clear_on_submit=True, border=True):
     replace = st.checkbox("Replace settlements already imported (only those not yet posted)", key="set_replace")
     submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
 
+
+def _import(client: Client, integration: Integration, files: list[tuple[str, bytes]], *, replace: bool) -> None:
+    """Import and keep only the summaries: a million-row settlement must not live on in the session."""
+    try:
+        with st.spinner("Reading and storing the settlements…"):
+            outcome = import_files(db, client, integration, files, who=WHO, replace=replace)
+        light = ImportOutcome(tuple(dataclasses.replace(r, settlement=None) for r in outcome.settlements))
+        st.session_state["set_last"] = (integration.id, light)
+    except SettlebridgeError as exc:
+        show_error(exc)
+
+
 if submitted:
     if not files:
         st.warning("Choose or drop at least one file first.", icon=":material/warning:")
     else:
-        try:
-            with st.spinner("Reading and storing the settlements…"):
-                outcome = import_files(db, client, integration, [(f.name, f.getvalue()) for f in files],
-                                       who=WHO, replace=replace)
-            # keep only the summaries: a million-row settlement must not live on in the session
-            light = ImportOutcome(tuple(dataclasses.replace(r, settlement=None) for r in outcome.settlements))
-            st.session_state["set_last"] = (integration.id, light)
-        except SettlebridgeError as exc:
-            show_error(exc)
+        _import(client, integration, [(f.name, f.getvalue()) for f in files], replace=replace)
+
+if client.kind == "sandbox" and integration.channel is Channel.AMAZON:
+    sample_name, sample_bytes = demo_settlement()
+    with st.expander("Try it with a sample settlement", expanded=not repo.list_settlements(db, integration),
+                     icon=":material/science:"):
+        st.markdown(sample_offer_text(integration.inventory_tracking))
+        left, right = st.columns(2)
+        left.download_button("Download the sample settlement", sample_bytes, file_name=sample_name,
+                             mime="text/tab-separated-values", icon=":material/download:", key="set_sample_download")
+        if right.button("Import the sample settlement", icon=":material/upload:", key="set_sample_import"):
+            _import(client, integration, [(sample_name, sample_bytes)], replace=False)
 
 last = st.session_state.get("set_last")
 if last is not None and last[0] == integration.id:

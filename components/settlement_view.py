@@ -189,6 +189,27 @@ def show_import_result(result: SettlementImport, *, key: str) -> None:
             show_summary(result.summary, key=key)
 
 
+def sample_offer_text(inventory_tracking: bool) -> str:
+    """What the sample settlement holds and the steps to try with it (Markdown)."""
+    from services.settlements.demo import BUNDLE_COMPONENTS, BUNDLE_SKU, DEMO_SKUS, END, NEW_SKU, START
+
+    bundle = ", ".join(f"{sku} × {qty} at {pct}%" for sku, qty, pct in BUNDLE_COMPONENTS)
+    first = (f"An Amazon settlement made for the Demo Company ({START.day}–{END.day} {END:%b %Y}): sales of "
+             f"{len(DEMO_SKUS)} of its items, with refunds, shipping, a promotion, tax and fees of several kinds, "
+             f"plus `{NEW_SKU}`, which no item has, and `{BUNDLE_SKU}`, a gift set. Import it here, or download "
+             "it and drop it in the box above.")
+    if not inventory_tracking:
+        steps = ("Inventory tracking is off for this integration, so every sale goes to the generic item "
+                 "\"Product\". To try mapping SKUs to the Demo Company's inventory items, first turn on **Enable "
+                 "Inventory Tracking** on Settings and Mappings; the import then stops with *mapping not found*.")
+    else:
+        steps = ("The import stops with *mapping not found*. Then, on **Settings and Mappings**: create the sensible "
+                 f"defaults (accounts and items), accept the suggested items for the SKUs the demo items share, "
+                 f"create an item for `{NEW_SKU}` and convert `{BUNDLE_SKU}` to a bundle ({bundle}); "
+                 "then **Retry import** (History), **Preview**, **Post** and **Verify**.")
+    return f"{first}\n\n{steps}"
+
+
 def show_settlement_list(infos: Sequence[SettlementInfo], *, key: str) -> None:
     """The integration's imported settlements with status and totals."""
     if not infos:

@@ -212,3 +212,43 @@ def test_page__stored_but_needs_mappings_says_what_to_do(app_db: Database) -> No
     assert any(w.value.startswith("**Settlement 24688812345** — imported, but some SKUs are not mapped")
                for w in at.warning)
     assert [s.value for s in at.success] == ["**Settlement 555** — imported; its documents are ready to preview."]
+
+
+def test_page__demo_company_offers_a_sample_settlement_and_imports_it(app_db: Database) -> None:
+    from services.settlements.demo import BUNDLE_SKU, NEW_SKU, SETTLEMENT_ID, demo_settlement
+
+    at = _app()
+    [offer] = [e for e in at.expander if e.label == "Try it with a sample settlement"]
+    text = "\n".join(m.value for m in offer.markdown)
+    assert NEW_SKU in text and BUNDLE_SKU in text and "Enable Inventory Tracking" in text  # tracking is off
+    assert at.get("download_button")[0].proto.label == "Download the sample settlement"
+    at.button(key="set_sample_import").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [f"**Settlement {SETTLEMENT_ID}** — imported; its documents are "
+                                             "ready to preview."]
+    listing = _frames(at, "Settlement")[0]
+    assert list(listing["Settlement"]) == [SETTLEMENT_ID] and list(listing["Status"]) == ["Ready to post"]
+    total = importing.import_files(app_db, *_demo(app_db), [demo_settlement()],  # type: ignore[arg-type]
+                                   who="again").settlements[0]
+    assert total.status == importing.DUPLICATE  # the same file once more is refused, nothing changed
+
+
+def test_page__sample_offer_with_tracking_on_names_the_journey(app_db: Database) -> None:
+    _client, integration = _demo(app_db)
+    clients_repo.update_integration(app_db, integration, inventory_tracking=True)  # type: ignore[arg-type]
+    at = _app()
+    [offer] = [e for e in at.expander if e.label == "Try it with a sample settlement"]
+    text = "\n".join(m.value for m in offer.markdown)
+    assert "*mapping not found*" in text and "convert `GIFT-MUG-DUO` to a bundle" in text
+    assert "**Retry import** (History), **Preview**, **Post** and **Verify**" in text
+
+
+def test_page__no_sample_offer_for_a_client_on_real_quickbooks(app_db: Database) -> None:
+    client = clients_repo.add_client(app_db, "Real Books", kind="oauth", realm_id="123")
+    clients_repo.add_integration(app_db, client, "Amazon US", Channel.AMAZON)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["client_name"] = "Real Books"
+    at.session_state["integration_name"] = "Amazon US"
+    at.run()
+    assert not at.exception
+    assert not [e for e in at.expander if e.label == "Try it with a sample settlement"]
