@@ -794,7 +794,7 @@ def _item_account(ref: ItemRef, cat: Category, settings: Routing, items: Mapping
 def _how_words(how: dict[str, int] | None) -> str:
     if not how:
         return ""
-    parts = [f"{n} row(s) {w}" for w, n in sorted(how.items()) if w != QTY_GIVEN]
+    parts = [f"{w} ({n:,} row{'' if n == 1 else 's'})" for w, n in sorted(how.items()) if w != QTY_GIVEN]
     return "; ".join(parts)
 
 
@@ -812,7 +812,7 @@ def _product_lines(sku: Sku, a: _Acc, mappings: MappingABC[Sku, Mapping], produc
     note = ""
     if how:
         note = f"{sku or '(no SKU)'}: {a.qty} unit(s) {'refunded' if side == ROLE_REFUNDS else 'sold'}; quantity {how}."
-    desc = label + (f" (qty: {how})" if how else "")
+    desc = label + (f" — quantity {how}" if how else "")
     cat = Category.PRODUCT_REFUND if side == ROLE_REFUNDS else Category.PRODUCT_SALE
     if qty == 0 or amount < 0:
         account = items[product.id].income_account if items and product.id in items else ""

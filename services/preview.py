@@ -144,6 +144,16 @@ def _issue_json(issue: Issue) -> dict[str, Any]:
 
 # --- pure checks -------------------------------------------------------------------------------
 
+LISTED_DOCS = 4  # documents named in one message; the rest are counted
+
+
+def name_documents(documents: Sequence[Document]) -> str:
+    """Documents in words for a message: "SalesReceipt S123-2603 of 2026-03-15" (a few, then a count)."""
+    named = [f"{d.type.value} {d.doc_number} of {d.date.isoformat()}" for d in documents[:LISTED_DOCS]]
+    more = len(documents) - len(named)
+    return ", ".join(named) + (f" and {more:,} more" if more > 0 else "")
+
+
 
 def _inventory(line: DocLine, items: Mapping[str, QboItem]) -> QboItem | None:
     if line.item is None or line.qty is None:
@@ -163,21 +173,21 @@ def readiness_issues(documents: Sequence[Document], items: Mapping[str, QboItem]
     blocked: list[str] = []
     if accounts is not None:
         known = {a.lower() for a in accounts}
-        missing: dict[str, list[str]] = {}
+        missing: dict[str, list[Document]] = {}
         for d in documents:
             names = {d.account} | {ln.account for ln in d.lines if d.type in (DocType.PURCHASE, DocType.DEPOSIT)}
             for name in sorted(n for n in names if n and n.lower() not in known):
-                missing.setdefault(name, []).append(d.key)
-        for name, keys in sorted(missing.items()):
-            issues.append(error(f"QuickBooks has no account named {name!r} ({len(keys)} document(s)): create it "
-                                "(Settings and Mappings → Create sensible defaults) or choose another, then Retry "
-                                "import.", code="account_missing"))
-            blocked.extend(k for k in keys if k not in blocked)
+                missing.setdefault(name, []).append(d)
+        for name, docs in sorted(missing.items()):
+            issues.append(error(f"QuickBooks has no account named {name!r}, used by {name_documents(docs)}: "
+                                "create it (Settings and Mappings → Settings → Create sensible defaults) or choose "
+                                "another account there, then Retry import.", code="account_missing"))
+            blocked.extend(d.key for d in docs)
     if tracking:
         for p in tracking_problems:
             issues.append(error(f"Inventory tracking is on for this integration, but: {p}", code="tracking_not_ready"))
     late: dict[str, tuple[QboItem, list[Document]]] = {}
-    absent: dict[str, int] = {}
+    absent: dict[str, list[Document]] = {}
     for d in documents:
         if d.type not in SALES_TYPES:
             continue
@@ -185,32 +195,37 @@ def readiness_issues(documents: Sequence[Document], items: Mapping[str, QboItem]
         for ln in d.lines:
             if ln.item is not None and (not ln.item.id or ln.item.id not in items
                                         or not items[ln.item.id].active):
-                absent[ln.item.name] = absent.get(ln.item.name, 0) + 1
+                docs_of = absent.setdefault(ln.item.name, [])
+                if d not in docs_of[-1:]:
+                    docs_of.append(d)
                 hit = True
             it = _inventory(ln, items)
             if it is not None and it.inv_start_date is not None and it.inv_start_date > d.date:
-                late.setdefault(it.id, (it, []))[1].append(d)
+                late_docs = late.setdefault(it.id, (it, []))[1]
+                if d not in late_docs[-1:]:
+                    late_docs.append(d)
                 hit = True
         if hit:
             blocked.append(d.key)
     names = {i.name.lower() for i in items.values() if i.active}
-    for name, count in sorted(absent.items()):
+    for name, docs in sorted(absent.items()):
         if name.lower() in names:
-            issues.append(error(f"{count} line(s) name the item {name!r} without its QuickBooks id (they were "
-                                "built while QuickBooks could not be read): Retry import.", code="item_unresolved"))
+            issues.append(error(f"{name_documents(docs)} name the item {name!r} without its QuickBooks id (they "
+                                "were built while QuickBooks could not be read): Retry import.",
+                                code="item_unresolved"))
         else:
-            issues.append(error(f"QuickBooks has no active item named {name!r} ({count} line(s)): create it "
-                                "(Settings and Mappings → Create sensible defaults) or fix the mapping, then "
-                                "Retry import.", code="item_missing"))
+            issues.append(error(f"QuickBooks has no active item named {name!r}, used by {name_documents(docs)}: "
+                                "create it (Settings and Mappings → Settings → Create sensible defaults, or the "
+                                "Mappings tab) or fix the mapping, then Retry import.", code="item_missing"))
     for it, docs in late.values():
         first = min(d.date for d in docs)
         assert it.inv_start_date is not None
         issues.append(error(
             f"Item {it.name!r} has its As of date (InvStartDate) {it.inv_start_date.isoformat()}, after the date "
-            f"of {len(docs)} document(s) from {first.isoformat()}: QuickBooks would refuse them (Fault 6270). "
-            f"Change the item's As of date to {(first - dt.timedelta(days=1)).isoformat()} or earlier "
-            "(QuickBooks → Sales → Products and services → the item → Edit).", code="inv_start_date"))
-    return issues, blocked
+            f"of {name_documents(docs)}: QuickBooks would refuse them (Fault 6270). Change the item's As of date "
+            f"to {(first - dt.timedelta(days=1)).isoformat()} or earlier (QuickBooks → Sales → Products and "
+            "services → the item → Edit), then Retry import.", code="inv_start_date"))
+    return issues, list(dict.fromkeys(blocked))
 
 
 def _lines(txn: dict[str, Any]) -> list[dict[str, Any]]:
@@ -299,6 +314,7 @@ def expected_cogs(documents: Sequence[Document], items: Mapping[str, QboItem],
     returns = {r.ref: r for r in result.returns if r.ref.startswith("plan:")}
     costs: list[LineCost] = []
     short: dict[str, tuple[Decimal, dt.date]] = {}
+    short_docs: dict[str, list[Document]] = {}
     for d in documents:
         if d.type not in SALES_TYPES:
             continue
@@ -319,16 +335,20 @@ def expected_cogs(documents: Sequence[Document], items: Mapping[str, QboItem],
                 if dr.short > 0:
                     units, first = short.get(it.id, (ZERO, d.date))
                     short[it.id] = (units + dr.short, min(first, d.date))
+                    docs_short = short_docs.setdefault(it.id, [])
+                    if d not in docs_short[-1:]:
+                        docs_short.append(d)
             elif d.type is DocType.REFUND_RECEIPT and ref in returns:
                 rc = returns[ref]
                 unit = rc.unit_cost if rc.unit_cost or not it.purchase_cost else it.purchase_cost
                 cost = (rc.qty * unit).quantize(CENT, rounding=ROUND_HALF_UP)
                 costs.append(LineCost(d.key, i, it.id, it.name, ln.sku, ln.bundle_sku, ln.qty, ln.amount, cost,
                                       refund=True))
-    issues = [warning(f"Item {items[i].name!r}: these documents sell {format(units.normalize(), 'f')} unit(s) more than "
-                      f"QuickBooks has on hand (from {first.isoformat()}); QuickBooks lets quantity go below zero "
-                      "but costs those units at a guess until stock arrives. Record the purchase (bill) first.",
-                      code="below_zero") for i, (units, first) in sorted(short.items())]
+    issues = [warning(f"Item {items[i].name!r}: {name_documents(short_docs[i])} sell {format(units.normalize(), 'f')} "
+                      f"unit(s) more than QuickBooks has on hand (from {first.isoformat()}). QuickBooks lets quantity "
+                      "go below zero but costs those units at a guess until stock arrives: record the purchase "
+                      "(bill) in QuickBooks first, dated on or before that day, or post anyway and expect COGS to be "
+                      "trued up later.", code="below_zero") for i, (units, first) in sorted(short.items())]
     return costs, margins(documents, costs), issues
 
 
@@ -363,6 +383,16 @@ def margins(documents: Sequence[Document], costs: Sequence[LineCost]) -> list[Ma
     out = [Margin(sku, kind, a[0], a[1] if a[4] and kind != "product" else None, a[2], a[3])
            for (sku, kind), a in acc.items()]
     return sorted(out, key=lambda m: (m.kind, m.sku))
+
+
+def margin_total(rows: Sequence[Margin]) -> Margin:
+    """The "Total" row of the margins: revenue and units summed; COGS summed when every row's cost is
+    known (else unknown: a partial sum would overstate the margin)."""
+    cogs: Money | None = ZERO
+    for m in rows:
+        cogs = None if cogs is None or m.cogs is None else cogs + m.cogs
+    return Margin("Total", "", sum((m.revenue for m in rows), ZERO), cogs,
+                  sum((m.units_sold for m in rows), Decimal(0)), sum((m.units_refunded for m in rows), Decimal(0)))
 
 
 # --- the thin part that reads ------------------------------------------------------------------
@@ -460,7 +490,9 @@ def severity_counts(issues: Iterable[Issue]) -> dict[str, int]:
 
 def to_excel(result: Preview) -> bytes:
     """The preview as an Excel workbook: sheets Documents (one row per line, with expected COGS),
-    Tie-out, Warnings and Margins. Money is written as exact numbers with two decimals.
+    Tie-out (the three figures, then each document with its sign), Warnings and Margins (with a
+    total row). Money is written as exact numbers shown with thousands separators and two decimals;
+    headers are bold and frozen, columns sized to their contents.
 
     Why: accountants review a settlement's accounting in a spreadsheet before they post it.
     """
@@ -468,47 +500,82 @@ def to_excel(result: Preview) -> bytes:
 
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
+    money_fmt, qty_fmt, price_fmt, date_fmt = "#,##0.00", "#,##0.####", "#,##0.00######", "yyyy-mm-dd"
     costs = {(c.doc_key, c.line): c for c in result.costs}
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "Documents"
-    head = ["Type", "DocNumber", "Date", "Key", "Line", "Description", "Item", "Account", "SKU", "Bundle",
-            "Qty", "Unit price", "Amount", "Expected COGS", "Source rows", "Blocked"]
-    ws.append(head)
+    ws.append(["Type", "DocNumber", "Date", "Line", "Item", "Description", "Qty", "Unit price", "Amount",
+               "Account", "Expected COGS", "SKU", "Bundle", "Source rows", "Blocked", "Key"])
+    formats = {"C": date_fmt, "G": qty_fmt, "H": price_fmt, "I": money_fmt, "K": money_fmt}
     for d in result.documents:
         for i, ln in enumerate(d.lines, start=1):
             c = costs.get((d.key, i - 1))
-            ws.append([d.type.value, d.doc_number, d.date, d.key, i, ln.description,
-                       ln.item.name if ln.item else "", ln.account, ln.sku, ln.bundle_sku,
-                       ln.qty, ln.unit_price, ln.amount, None if c is None else c.cost,
-                       " ".join(str(n) for n in ln.source_rows[:50]) + (" …" if len(ln.source_rows) > 50 else ""),
-                       "yes" if d.key in result.blocked else ""])
+            ws.append([d.type.value, d.doc_number, d.date, i, ln.item.name if ln.item else "", ln.description,
+                       ln.qty, ln.unit_price, ln.amount, ln.account, None if c is None else c.cost, ln.sku,
+                       ln.bundle_sku, " ".join(str(n) for n in ln.source_rows[:50])
+                       + (" …" if len(ln.source_rows) > 50 else ""),
+                       "yes" if d.key in result.blocked else "", d.key])
     t = result.tie_out
     tie = wb.create_sheet("Tie-out")
     for row in (("Settlement", result.settlement_id), ("Currency", result.currency),
                 ("Settlement total", t.settlement_total), ("Documents total", t.documents_total),
-                ("Difference", t.difference)):
+                ("Difference", t.difference), ("Ties out", "yes" if t.ok else "NO: posting is refused"), ()):
         tie.append(list(row))
+    tie.append(["Documents (SalesReceipt and Deposit add, RefundReceipt and Purchase subtract)"])
+    tie.append(["Type", "DocNumber", "Date", "Total", "Counts as"])
+    head_row = tie.max_row
     for d in result.documents:
-        tie.append([f"{d.type.value} {d.doc_number} {d.date.isoformat()}", d.total])
+        sign = 1 if d.type in (DocType.SALES_RECEIPT, DocType.DEPOSIT) else -1
+        tie.append([d.type.value, d.doc_number, d.date, d.total, sign * d.total])
+    tie.append(["Documents total", None, None, None, t.documents_total])
+    for cell in (*tie["A"][:6], *tie[head_row], *tie[tie.max_row]):
+        cell.font = Font(bold=True)
     warn = wb.create_sheet("Warnings")
-    warn.append(["Severity", "Code", "Row", "Message"])
+    warn.append(["Severity", "File", "Row", "Problem"])
     for issue in result.warnings:
-        warn.append([issue.severity.value, issue.code, issue.row, issue.message])
+        warn.append([issue.severity.value, issue.file, issue.row, issue.message])
+    if not result.warnings:
+        warn.append(["", "", None, "No warnings." if result.checked else "QuickBooks was not read: no checks ran."])
     mar = wb.create_sheet("Margins")
     mar.append(["SKU", "Kind", "Units sold", "Units refunded", "Revenue", "Expected COGS", "Gross margin",
                 "Margin %"])
-    for m in result.margins:
-        mar.append([m.sku, m.kind, m.units_sold, m.units_refunded, m.revenue, m.cogs, m.margin, m.margin_percent])
-    for sheet in wb.worksheets:
-        for cell in sheet[1]:
+    rows = list(result.margins)
+    for m in [*rows, margin_total(rows)] if rows else []:
+        mar.append([m.sku, m.kind, m.units_sold, m.units_refunded, m.revenue, m.cogs, m.margin,
+                    None if m.margin_percent is None else m.margin_percent / 100])
+    if rows:
+        for cell in mar[mar.max_row]:
             cell.font = Font(bold=True)
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, Decimal):
-                    cell.number_format = "#,##0.00" if cell.value == cell.value.quantize(CENT) else "0.#######"
+    sheet_formats = {"Documents": formats, "Tie-out": {"B": money_fmt, "C": date_fmt, "D": money_fmt,
+                                                       "E": money_fmt},
+                     "Warnings": {}, "Margins": {"C": qty_fmt, "D": qty_fmt, "E": money_fmt, "F": money_fmt,
+                                                 "G": money_fmt, "H": "0.0%"}}
+    widest = {"Description": 60, "Problem": 110, "Key": 44}
+    for sheet in wb.worksheets:
+        fmt = sheet_formats[sheet.title]
+        header = sheet.title != "Tie-out"
+        if header:
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            sheet.freeze_panes = "A2"
+            if sheet.max_row > 1:
+                sheet.auto_filter.ref = sheet.dimensions
+        for col in sheet.iter_cols():
+            letter = get_column_letter(col[0].column)
+            width = 8
+            for cell in col:
+                if letter in fmt and isinstance(cell.value, (Decimal, dt.date, int)) \
+                        and not (sheet.title == "Tie-out" and cell.row < 3):
+                    cell.number_format = fmt[letter]
+                text = cell.value.isoformat() if isinstance(cell.value, dt.date) else (
+                    f"{cell.value:,.2f}" if isinstance(cell.value, Decimal) else str(cell.value or ""))
+                width = max(width, len(text) + 2)
+            cap = widest.get(str(col[0].value), 40)
+            sheet.column_dimensions[letter].width = min(width, cap)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

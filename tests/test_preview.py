@@ -132,6 +132,7 @@ def test_readiness__as_of_date_after_the_document_blocks_it() -> None:
     assert blocked == ["k/sales/a"]
     (e,) = issues
     assert e.severity is Severity.ERROR and "6270" in e.message and "2026-03-04" in e.message
+    assert "SalesReceipt k/sales/a of 2026-03-05" in e.message and "/sales/b" not in e.message  # names the document
 
 
 def test_readiness__an_item_missing_from_qbo_blocks_its_document() -> None:
@@ -154,7 +155,38 @@ def test_readiness__an_account_missing_from_qbo_blocks_its_documents() -> None:
     issues, blocked = readiness_issues([fees, sales], {W.id: item(W, "9", "1.00")}, tracking=False,
                                        accounts=["Amazon Clearing", "bank fees", "Clearing"])
     assert [(i.code, "Marketplace Storage Fees" in i.message) for i in issues] == [("account_missing", True)]
+    assert "used by Purchase F1 of 2026-03-05" in issues[0].message
     assert blocked == ["k/fees/1"]
+
+
+def test_readiness__a_document_blocked_twice_is_listed_once() -> None:
+    late = item(W, "10", "6.00", start=dt.date(2026, 3, 10))
+    sales = doc("k/sales/1", MARCH, line(W, "1", "20.00"), line(W, "2", "40.00"))  # deposits to "Clearing"
+    issues, blocked = readiness_issues([sales], {W.id: late}, tracking=True, accounts=[])
+    assert sorted(i.code for i in issues) == ["account_missing", "inv_start_date"]
+    assert blocked == ["k/sales/1"]
+    assert all("SalesReceipt k/sales/1 of 2026-03-05" in i.message for i in issues)
+    assert issues[1].message.count("/sales/1") == 1  # the document once, though two of its lines are late
+
+
+def test_below_zero__names_the_item_the_document_and_what_to_do() -> None:
+    docs = [doc("k/sales/1", MARCH, line(W, "8", "160.00"))]
+    _costs, _rows, issues = expected_cogs(docs, {W.id: item(W, "5", "6.00")}, [])
+    (w,) = issues
+    assert w.code == "below_zero" and "'Widget'" in w.message and "SalesReceipt k/sales/1 of 2026-03-05" in w.message
+    assert " 3 unit(s) more" in w.message and "record the purchase (bill)" in w.message
+
+
+def test_margin_total__sums_and_unknown_cost_stays_unknown() -> None:
+    from services.preview import Margin, margin_total
+
+    a = Margin("A", "item", Decimal("30.00"), Decimal("12.00"), Decimal(3), Decimal(1))
+    b = Margin("B", "bundle", Decimal("10.00"), Decimal("4.50"), Decimal(1), Decimal(0))
+    t = margin_total([a, b])
+    assert (t.sku, t.revenue, t.cogs, t.margin, t.margin_percent, t.units_sold, t.units_refunded) == (
+        "Total", Decimal("40.00"), Decimal("16.50"), Decimal("23.50"), Decimal("58.8"), 4, 1)
+    unknown = margin_total([a, Margin("P", "product", Decimal("5.00"), None, Decimal(1), Decimal(0))])
+    assert (unknown.revenue, unknown.cogs, unknown.margin) == (Decimal("35.00"), None, None)
 
 
 def test_readiness__tracking_problems_are_errors_only_when_tracking() -> None:
