@@ -15,6 +15,7 @@ from components.report_view import (
     progress_text,
     show_outcomes,
     show_post_report,
+    table_height,
 )
 from services.errors import SettlebridgeError
 from services.pipeline import prepare
@@ -29,6 +30,19 @@ POSTABLE = (SettlementStatus.READY, SettlementStatus.POSTING, SettlementStatus.P
             SettlementStatus.FAILED)
 UNDOABLE = (SettlementStatus.POSTED, SettlementStatus.POSTED_WITH_ERRORS, SettlementStatus.VERIFIED,
             SettlementStatus.FAILED, SettlementStatus.POSTING)
+
+NEXT = {
+    SettlementStatus.IMPORTED: "Next: Retry import to build its documents.",
+    SettlementStatus.MAPPING_NOT_FOUND: "Next: map its SKUs on Settings and Mappings (Mappings tab), then Retry import.",
+    SettlementStatus.READY: "Next: check the documents on the Preview page, then Post.",
+    SettlementStatus.POSTING: "Being posted. If that run stopped, Post again: only what QuickBooks lacks is sent.",
+    SettlementStatus.POSTED: "Next: check what QuickBooks now holds on the Verify page.",
+    SettlementStatus.POSTED_WITH_ERRORS: "Some documents were refused: open the documents below for the reason "
+                                         "and what to do, then Post again (only what is missing is sent).",
+    SettlementStatus.FAILED: "It stopped: read the latest event below, fix it, then Retry import or Post "
+                             "again (nothing is sent twice).",
+    SettlementStatus.VERIFIED: "Done: posted and verified. Undo the posting below only to post it again.",
+}
 
 st.title("History")
 client = state.current_client()
@@ -46,14 +60,19 @@ if not infos:
     st.info("No settlement imported yet for this integration.", icon=":material/info:")
     st.page_link("app_pages/settlements.py", label="Import settlements", icon=":material/upload_file:")
     st.stop()
-st.dataframe(history_frame(infos), hide_index=True, width="stretch", key="his_table")
+st.dataframe(history_frame(infos), hide_index=True, width="stretch", key="his_table",
+             height=table_height(len(infos), most=420),
+             column_config={"Total": st.column_config.TextColumn("Total", alignment="right"),
+                            "Deposit date": st.column_config.DateColumn("Deposit date", format="DD MMM YYYY")})
 
 by_id = {i.settlement_id: i for i in infos}
 ids = list(by_id)
 chosen = st.selectbox("Settlement", ids, key="his_settlement",
-                      format_func=lambda s: f"{s} · {by_id[s].status.value.replace('_', ' ')}")
+                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y}")
 info = by_id[chosen]
 st.caption(money_caption(info))
+if info.status in NEXT:
+    st.markdown(NEXT[info.status])
 
 retry_col, post_col = st.columns(2)
 with retry_col:
@@ -123,6 +142,9 @@ st.subheader("Who did what, when")
 scope = st.radio("Events of", ["this settlement", "every settlement"], horizontal=True, key="his_scope")
 events = repo.list_events(db, integration, chosen if scope == "this settlement" else None)
 if events:
-    st.dataframe(events_frame(events), hide_index=True, width="stretch", key="his_events")
+    st.dataframe(events_frame(events), hide_index=True, width="stretch", key="his_events",
+                 height=table_height(len(events), most=560),
+                 column_config={"What": st.column_config.TextColumn("What", width="large"),
+                                "Detail": st.column_config.TextColumn("Detail", width="large")})
 else:
     st.caption("No events recorded yet.")

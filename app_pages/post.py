@@ -10,7 +10,7 @@ from components import state
 from components.feedback import show_error
 from components.report_view import money_caption, progress_text, show_outcomes, show_post_report
 from services.errors import MappingNotFound, SettlebridgeError
-from services.money import money_str
+from services.money import format_money
 from services.qbo.posting import Progress, document_outcomes, post_settlement, tie_out
 from services.records import SettlementStatus
 from services.storage import documents as documents_repo
@@ -42,8 +42,7 @@ by_id = {i.settlement_id: i for i in infos}
 ids = list(by_id)
 wanted = st.query_params.get("settlement")
 chosen = st.selectbox("Settlement", ids, index=ids.index(wanted) if wanted in ids else 0, key="post_settlement",
-                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y} · "
-                                            f"{by_id[s].status.value.replace('_', ' ')}")
+                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y}")
 info = by_id[chosen]
 st.caption(money_caption(info))
 
@@ -67,8 +66,8 @@ if not docs:
 difference = tie_out(docs, info.total)
 a, b, c = st.columns(3)
 a.metric("Documents", f"{len(docs):,}")
-b.metric("Settlement total", money_str(info.total))
-c.metric("Tie-out difference", money_str(difference))
+b.metric("Settlement total", format_money(info.total, info.currency))
+c.metric("Tie-out difference", format_money(difference, info.currency))
 if difference != 0:
     st.error("The documents do not add up to the settlement total, so posting is refused. Rebuild them on the "
              "Preview page after fixing what it shows.", icon=":material/error:")
@@ -88,6 +87,7 @@ if st.button("Post to QuickBooks", type="primary", key="post_go", icon=":materia
         report = post_settlement(db, client, integration, chosen, who=WHO, progress=show)
         bar.progress(1.0, text="Done.")
         st.session_state["post_last"] = (integration.id, chosen, report)
+        st.rerun()  # the settlement's status changed: show it
     except MappingNotFound as exc:
         bar.empty()
         show_error(exc)

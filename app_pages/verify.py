@@ -38,8 +38,7 @@ by_id = {i.settlement_id: i for i in infos}
 ids = list(by_id)
 wanted = st.query_params.get("settlement")
 chosen = st.selectbox("Settlement", ids, index=ids.index(wanted) if wanted in ids else 0, key="ver_settlement",
-                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y} · "
-                                            f"{by_id[s].status.value.replace('_', ' ')}")
+                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y}")
 st.caption(money_caption(by_id[chosen]))
 st.caption("Reads every posted document back from QuickBooks and checks: the lines are on the mapped "
            "inventory items (never \"Product\" with tracking on), totals and the tie-out, quantities on hand, "

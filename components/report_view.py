@@ -6,12 +6,14 @@ only draw them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
 
-from services.money import format_money, money_str
+from services.money import format_money
 from services.qbo.posting import DocOutcome, PostReport, Progress
 from services.records import SettlementEvent, SettlementInfo
 from services.verify import VerifyReport, to_excel
@@ -31,7 +33,7 @@ def outcomes_frame(outcomes: Sequence[DocOutcome]) -> pd.DataFrame:
     """One row per document: what happened, its QBO id and link, QBO's words and what to do."""
     return pd.DataFrame([{
         "Outcome": STATUS_WORDS.get(o.status, o.status), "Type": o.type, "DocNumber": o.doc_number,
-        "Date": o.date, "Total": money_str(o.total), "QBO Id": o.qbo_id, "Link": o.link or None,
+        "Date": o.date, "Total": format_money(o.total), "QBO Id": o.qbo_id, "Link": o.link or None,
         "Where": o.where, "Problem": o.error, "What to do": o.what_to_do, "Key": o.key} for o in outcomes],
         columns=["Outcome", "Type", "DocNumber", "Date", "Total", "QBO Id", "Link", "Where", "Problem",
                  "What to do", "Key"])
@@ -43,17 +45,28 @@ def progress_text(p: Progress) -> str:
     return f"{p.done:,} of {p.total:,} documents · {p.rate:,.1f} a second{left}"
 
 
+_AMOUNT = re.compile(r"-?\d+\.\d\d(?!\d)")
+_STATUS = re.compile(r"\bstatus ([a-z]+(?:_[a-z]+)*)\b")
+
+
+def readable(text: str) -> str:
+    """Amounts inside a check's text with thousands separators (``1234.50`` → ``1,234.50``); the
+    report and the CLI keep the plain form."""
+    return _AMOUNT.sub(lambda m: format_money(Decimal(m.group(0))), text)
+
+
 def checks_frame(report: VerifyReport) -> pd.DataFrame:
-    """One row per check, failures first."""
+    """One row per check, failures first; amounts with thousands separators."""
     rows = sorted(report.checks, key=lambda c: c.ok)
-    return pd.DataFrame([{"Result": "pass" if c.ok else "FAIL", "Check": c.name, "Expected": c.expected,
-                          "Actual": c.actual, "Why": c.detail} for c in rows],
+    return pd.DataFrame([{"Result": "pass" if c.ok else "FAIL", "Check": c.name, "Expected": readable(c.expected),
+                          "Actual": readable(c.actual), "Why": c.detail} for c in rows],
                         columns=["Result", "Check", "Expected", "Actual", "Why"])
 
 
 def exception_lines(report: VerifyReport, limit: int = 20) -> list[str]:
     """The failing checks as Markdown bullets: what was expected, what QuickBooks has, and why."""
-    lines = [f"- **{_md(c.name)}**: expected {_md(c.expected)}, QuickBooks has {_md(c.actual)}."
+    lines = [f"- **{_md(c.name)}**: expected {_md(readable(c.expected))}, QuickBooks has "
+             f"{_md(readable(c.actual))}."
              + (f" {_md(c.detail)}" if c.detail else "") for c in report.exceptions[:limit]]
     if len(report.exceptions) > limit:
         lines.append(f"- … and {len(report.exceptions) - limit} more (see the table and the Excel report).")
@@ -72,7 +85,7 @@ def history_frame(infos: Sequence[SettlementInfo]) -> pd.DataFrame:
     return pd.DataFrame([{
         "Settlement": i.settlement_id, "Status": i.status.value.replace("_", " ").capitalize(),
         "Period": f"{i.start:%Y-%m-%d} – {i.end:%Y-%m-%d}", "Deposit date": i.deposit_date,
-        "Total": money_str(i.total), "Currency": i.currency, "Rows": i.row_count,
+        "Total": format_money(i.total), "Currency": i.currency, "Rows": i.row_count,
         "Imported": i.created_at, "Imported by": i.created_by, "Last change": i.updated_at} for i in infos],
         columns=["Settlement", "Status", "Period", "Deposit date", "Total", "Currency", "Rows", "Imported",
                  "Imported by", "Last change"])
@@ -80,9 +93,19 @@ def history_frame(infos: Sequence[SettlementInfo]) -> pd.DataFrame:
 
 def events_frame(events: Sequence[SettlementEvent]) -> pd.DataFrame:
     """Who did what when, newest first."""
-    return pd.DataFrame([{"When (UTC)": e.at, "Who": e.who, "What": e.what, "Detail": e.detail,
+    return pd.DataFrame([{"When (UTC)": e.at, "Who": e.who, "What": e.what[:1].upper() + e.what[1:], "Detail": _status_words(e.detail),
                           "Settlement": e.settlement_id} for e in reversed(events)],
                         columns=["When (UTC)", "Who", "What", "Detail", "Settlement"])
+
+
+def _status_words(text: str) -> str:
+    """``status mapping_not_found`` → ``status: mapping not found``."""
+    return _STATUS.sub(lambda m: "status: " + m.group(1).replace("_", " "), text or "")
+
+
+def table_height(rows: int, *, most: int = 800) -> int:
+    """A table tall enough for every row (up to ``most`` pixels; then it scrolls)."""
+    return min(35 * (rows + 1) + 3, most)
 
 
 def show_post_report(report: PostReport, *, key: str) -> None:
@@ -92,23 +115,38 @@ def show_post_report(report: PostReport, *, key: str) -> None:
     a.metric("Created in QuickBooks", f"{created:,}")
     b.metric("Already posted", f"{already:,}")
     c.metric("Failed", f"{failed:,}")
-    d.metric("HTTP calls", f"{report.calls:,}")
+    d.metric("Not sent", f"{len(report.pending):,}")
+    st.caption(f"{report.calls:,} requests to QuickBooks in {report.seconds:,.1f} s.")
     if report.stopped:
         st.warning(report.stopped, icon=":material/cloud_off:")
     if failed:
         st.error(f"{failed} document(s) were refused by QuickBooks. Each row below says why and what to do; "
                  "then press Post again: only what is missing is sent.", icon=":material/error:")
     elif report.all_posted:
-        st.success("Every document is in QuickBooks, each exactly once.", icon=":material/check_circle:")
+        st.success("Every document is in QuickBooks, each exactly once. Next: verify what QuickBooks now "
+                   "holds (Verify page).", icon=":material/check_circle:")
     show_outcomes(report.documents, key=key)
 
 
 def show_outcomes(outcomes: Sequence[DocOutcome], *, key: str) -> None:
+    """Every document's outcome; columns that say nothing for these documents are left out."""
     frame = outcomes_frame(outcomes)
     if frame["Link"].isna().all():
         frame = frame.drop(columns=["Link"])  # the local sandbox has no web pages to link to
-    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}_outcomes",
-                 column_config={"Link": st.column_config.LinkColumn("Link", display_text="open")})
+    places = {w for w in frame["Where"] if w}
+    if len(places) <= 1:
+        frame = frame.drop(columns=["Where"])
+        if places:
+            place = places.pop()
+            st.caption(f"Where: {'the ' if 'sandbox' in place else ''}{place}.")
+    if not (frame["Problem"].astype(bool).any() or frame["What to do"].astype(bool).any()):
+        frame = frame.drop(columns=["Problem", "What to do"])
+    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}_outcomes", height=table_height(len(frame)),
+                 column_config={"Link": st.column_config.LinkColumn("Link", display_text="open in QuickBooks"),
+                                "Total": st.column_config.TextColumn("Total", alignment="right"),
+                                "Date": st.column_config.DateColumn("Date", format="DD MMM YYYY"),
+                                "Problem": st.column_config.TextColumn("Problem", width="large"),
+                                "What to do": st.column_config.TextColumn("What to do", width="large")})
 
 
 def show_verify_report(report: VerifyReport, *, settlement_id: str, key: str) -> None:
@@ -121,8 +159,11 @@ def show_verify_report(report: VerifyReport, *, settlement_id: str, key: str) ->
         st.error(f"{failed} of {len(report.checks)} checks fail:", icon=":material/report:")
         st.markdown("\n".join(exception_lines(report)))
     st.dataframe(checks_frame(report), hide_index=True, width="stretch", key=f"{key}_checks",
+                 height=table_height(len(report.checks)),
                  column_config={"Result": st.column_config.TextColumn(width="small"),
                                 "Check": st.column_config.TextColumn(width="large"),
+                                "Expected": st.column_config.TextColumn(width="medium", alignment="right"),
+                                "Actual": st.column_config.TextColumn(width="medium", alignment="right"),
                                 "Why": st.column_config.TextColumn(width="large")})
     st.download_button("Download the verification report (Excel)",
                        data=to_excel(report, settlement_id=settlement_id),

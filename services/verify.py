@@ -117,6 +117,12 @@ def _qty(value: Decimal | None) -> str:
     return format(value.normalize() if value == value.to_integral_value() else value, "f")
 
 
+def _signed(value: Decimal) -> str:
+    """A quantity's movement with its sign (``+3``, ``-2``, ``0``)."""
+    text = _qty(value)
+    return text if value <= 0 else f"+{text}"
+
+
 def _money(value: Money | None) -> str:
     return "not measured" if value is None else money_str(value)
 
@@ -254,7 +260,8 @@ def check_quantities(planned: Sequence[Document], items: dict[str, ItemState], m
         later = measures.qty_later.get(item_id, Decimal(0))
         moved = item.qty_on_hand - before - later
         expected_now = before + move + later
-        checks.append(Check(name, moved == move, _qty(expected_now), _qty(item.qty_on_hand),
+        checks.append(Check(name, moved == move, f"{_qty(expected_now)} (moved by {_signed(move)})",
+                            f"{_qty(item.qty_on_hand)} (moved by {_signed(moved)})",
                             "" if moved == move else
                             f"Moved by {_qty(moved)} instead of {_qty(move)} (before posting: {_qty(before)}): "
                             "the item or a transaction using it was changed in QuickBooks.", ""))

@@ -21,6 +21,7 @@ from components.report_view import (
     history_frame,
     outcomes_frame,
     progress_text,
+    readable,
 )
 from services import importing
 from services.pipeline import prepare
@@ -48,6 +49,29 @@ def test_outcomes_frame__words_link_and_what_to_do() -> None:
     assert list(frame["Outcome"]) == ["Posted", "Failed"]
     assert list(frame["Total"]) == ["10.00", "2.00"]
     assert frame.loc[1, "What to do"] == "fix it" and frame.loc[0, "QBO Id"] == "42"
+
+
+def test_outcomes_frame__totals_with_thousands_separators() -> None:
+    frame = outcomes_frame([DocOutcome("k", "Deposit", "D-1", dt.date(2026, 3, 1), Decimal("1234567.8"), "posted")])
+    assert list(frame["Total"]) == ["1,234,567.80"]
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("1234.50", "1,234.50"),
+    ("-30.70", "-30.70"),
+    ("moved by -1234567.89", "moved by -1,234,567.89"),
+    ("531 (moved by -1)", "531 (moved by -1)"),  # quantities are not money
+    ("5 lines on the planned items", "5 lines on the planned items"),
+    ("not measured", "not measured"),
+])
+def test_readable__amounts_get_thousands_separators(text: str, shown: str) -> None:
+    assert readable(text) == shown
+
+
+def test_events_frame__status_in_words() -> None:
+    events = [SettlementEvent("S", dt.datetime(2026, 3, 1, 9), "ana", "imported", "status mapping_not_found")]
+    row = events_frame(events).iloc[0]
+    assert (row["What"], row["Detail"]) == ("Imported", "status: mapping not found")
 
 
 @pytest.mark.parametrize(("progress", "text"), [
@@ -129,7 +153,7 @@ def test_pages__post_verify_then_undo_from_history(app: tuple[Database, Any, Any
     db, _, integration = app
     at = _page("app_pages/post.py")
     assert at.title[0].value == "Post"
-    assert [m.value for m in at.metric][2] == "0.00"  # the tie-out difference
+    assert [m.value for m in at.metric][1:] == ["53.17 USD", "0.00 USD"]  # settlement total, tie-out difference
     at.button(key="post_go").click().run()
     assert not at.exception, [e.message for e in at.exception]
     metrics = {m.label: m.value for m in at.metric}

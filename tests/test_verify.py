@@ -113,6 +113,13 @@ def test_verify__checks(case: str, report: Any, failing: list[str]) -> None:
     assert result.ok is (not failing)
 
 
+def test_verify__quantity_check_says_how_far_the_item_moved() -> None:
+    edited = _run(items={**ITEMS, "7": ItemState("7", "Mug", "Inventory", D(95))})
+    mug = next(c for c in edited.checks if c.name == "Quantity on hand: Mug")
+    assert (mug.expected, mug.actual) == ("99 (moved by -1)", "95 (moved by -5)")
+    assert "before posting: 100" in mug.detail
+
+
 def test_verify__json_has_ok_and_checks_with_expected_and_actual() -> None:
     data = report_json(_run(expected=D("12.50")))
     assert data["ok"] is False
