@@ -79,15 +79,14 @@ def settlements_frame(infos: Sequence[SettlementInfo]) -> pd.DataFrame:
         "Status": STATUS_WORDS.get(i.status.value, i.status.value),
         "Period": period_text({"start": i.start.isoformat(), "end": i.end.isoformat()}),
         "Deposit date": i.deposit_date,
-        "Total": format_money(i.total),
-        "Currency": i.currency,
-        "Rows": i.row_count,
+        "Total": format_money(i.total, i.currency),
+        "Rows": f"{i.row_count:,}",
         "Files": ", ".join(i.source_files),
-        "Imported": f"{i.created_at:%Y-%m-%d %H:%M} UTC" if i.created_at else "",
-        "By": i.created_by,
+        "Imported": " by ".join(x for x in ((f"{i.created_at.day} {i.created_at:%b %Y %H:%M} UTC"
+                                             if i.created_at else ""), i.created_by) if x),
     } for i in infos]
-    return pd.DataFrame(rows, columns=["Settlement", "Status", "Period", "Deposit date", "Total", "Currency",
-                                       "Rows", "Files", "Imported", "By"])
+    return pd.DataFrame(rows, columns=["Settlement", "Status", "Period", "Deposit date", "Total", "Rows", "Files",
+                                       "Imported"])
 
 
 def money_chart(summary: dict[str, Any]) -> alt.Chart:
@@ -131,14 +130,19 @@ def show_summary(summary: dict[str, Any], *, key: str) -> None:
             table = money_frame(summary)[["Kind", "Amount"]]
             table.loc[len(table)] = ["Total of the rows", format_money(Decimal(summary["lines_total"]))]
             st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
-                         column_config={"Amount": st.column_config.TextColumn(alignment="right")},
+                         column_config={"Amount": st.column_config.TextColumn(f"Amount ({currency})".replace(" ()", ""),
+                                                                              alignment="right")},
                          key=f"{key}_money")
     st.markdown("**Units per SKU**")
     skus = skus_frame(summary)
     if skus.empty:
         st.caption("This settlement has no product sales or refunds.")
     else:
-        st.dataframe(skus, hide_index=True, width="stretch", key=f"{key}_skus")
+        # every SKU without an inner scroll bar up to 25 of them; units with thousands separators
+        st.dataframe(skus, hide_index=True, width="stretch", key=f"{key}_skus",
+                     height=35 * (min(len(skus), 25) + 1) + 3,
+                     column_config={c: st.column_config.NumberColumn(format="localized")
+                                    for c in ("Units sold", "Units refunded", "Net units")})
 
 
 def _md(text: str) -> str:
@@ -171,12 +175,16 @@ def show_import_result(result: SettlementImport, *, key: str) -> None:
         if result.stored and result.status == "mapping_not_found":
             st.warning(f"**{_md(title)}** — {how}, but some SKUs are not mapped to QuickBooks items yet: map "
                        "them on Settings and Mappings, then Retry import (History page).", icon=":material/link_off:")
+            st.page_link("app_pages/settings_and_mappings.py", label="Map the SKUs on Settings and Mappings",
+                         icon=":material/arrow_forward:")
         elif result.stored and result.status == "failed":
             st.warning(f"**{_md(title)}** — {how}, but its documents could not be built; see below.",
                        icon=":material/warning:")
         elif result.stored:
             then = "; its documents are ready to preview" if result.status == "ready" else ""
             st.success(f"**{_md(title)}** — {how}{then}.", icon=":material/check_circle:")
+            if result.status == "ready":
+                st.page_link("app_pages/preview.py", label="Preview its documents", icon=":material/arrow_forward:")
         elif result.status == DUPLICATE:
             said = [i for i in issues if i.code == "duplicate"]
             issues = [i for i in issues if i.code != "duplicate"]
@@ -216,6 +224,12 @@ def show_settlement_list(infos: Sequence[SettlementInfo], *, key: str) -> None:
         st.caption("No settlement imported for this integration yet.")
         return
     st.dataframe(settlements_frame(infos), hide_index=True, width="stretch", key=key, column_config={
-        "Total": st.column_config.TextColumn(alignment="right"),
-        "Deposit date": st.column_config.DateColumn(format="DD MMM YYYY"),
+        "Settlement": st.column_config.TextColumn(width=100),
+        "Status": st.column_config.TextColumn(width=110),
+        "Period": st.column_config.TextColumn(width=115),
+        "Deposit date": st.column_config.DateColumn(format="D MMM YYYY", width=95),
+        "Total": st.column_config.TextColumn(alignment="right", width=100),
+        "Rows": st.column_config.TextColumn(alignment="right", width=55),
+        "Files": st.column_config.TextColumn(width=150),
+        "Imported": st.column_config.TextColumn(width=200),
     })

@@ -69,7 +69,7 @@ def test_journey__upload_a_settlement_and_see_its_summary(tmp_path: Path) -> Non
         page.get_by_text(re.compile(r"Settlement 24688812345.*imported")).first.wait_for()
         total = page.get_by_test_id("stMetric").filter(has_text="Total paid out")
         assert "53.17 USD" in total.inner_text()
-        page.get_by_text("1–15 Mar 2026").first.wait_for()
+        page.get_by_text(re.compile(r"Period\s*1–15 Mar 2026")).first.wait_for()
         page.get_by_text("Where the money went").first.wait_for()
         page.locator("[data-testid*='VegaLiteChart'] canvas, [data-testid*='VegaLiteChart'] svg").first.wait_for()
         _shoot(page, shots / "2-imported.png")
@@ -86,3 +86,30 @@ def test_journey__upload_a_settlement_and_see_its_summary(tmp_path: Path) -> Non
         _shoot(page, shots / "4-rejected.png")
     for name in ("1-empty.png", "2-imported.png", "3-duplicate.png", "4-rejected.png"):
         assert (shots / name).stat().st_size > 10_000
+
+
+def test_journey__the_demo_company_tries_the_sample_settlement(tmp_path: Path) -> None:
+    """A new user on the Demo Company: the offer is open, the download gives the sample file, one
+    click imports it and the page shows its summary."""
+    from services.settlements.demo import SETTLEMENT_ID, demo_settlement
+
+    shots = _shots(tmp_path)
+    db_url = f"sqlite:///{tmp_path / 'sample.sqlite3'}"
+    with running_app(db_url, tmp_path / "app.log") as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_role("heading", name="Settlements").first.wait_for()
+        page.get_by_text("An Amazon settlement made for the Demo Company").first.wait_for()
+        _shoot(page, shots / "5-sample-offer.png")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download the sample settlement").click()
+        saved = tmp_path / "downloaded.txt"
+        download.value.save_as(str(saved))
+        assert (download.value.suggested_filename, saved.read_bytes()) == demo_settlement()
+
+        page.get_by_role("button", name="Import the sample settlement").click()
+        page.get_by_text(re.compile(rf"Settlement {SETTLEMENT_ID}.*imported")).first.wait_for()
+        total = page.get_by_test_id("stMetric").filter(has_text="Total paid out")
+        assert "USD" in total.inner_text()
+        page.get_by_text("GIFT-MUG-DUO").first.wait_for()
+        _shoot(page, shots / "6-sample-imported.png")
+    assert (shots / "6-sample-imported.png").stat().st_size > 10_000

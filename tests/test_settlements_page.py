@@ -89,8 +89,8 @@ def test_page__lists_imported_settlements_and_shows_one(app_db: Database) -> Non
     at = _app()
     listing = _frames(at, "Settlement")[0]
     assert list(listing["Settlement"]) == ["24688812345"]
-    assert list(listing["Status"]) == ["Ready to post"] and list(listing["Total"]) == ["53.17"]
-    assert list(listing["By"]) == ["alice"] and list(listing["Rows"]) == [15]
+    assert list(listing["Status"]) == ["Ready to post"] and list(listing["Total"]) == ["53.17 USD"]
+    assert listing["Imported"][0].endswith(" UTC by alice") and list(listing["Rows"]) == ["15"]
 
     assert at.selectbox(key="set_show").value is None and at.metric.len == 0
     at.selectbox(key="set_show").select_index(0).run()
@@ -160,10 +160,13 @@ def test_settlements_frame__words_and_exact_money() -> None:
                                _info("2", SettlementStatus.POSTED_WITH_ERRORS, "-0.01")])
     assert frame.to_dict("records")[0] == {
         "Settlement": "1", "Status": "Mapping not found", "Period": "1–15 Mar 2026",
-        "Deposit date": dt.date(2026, 3, 17), "Total": "1,234,567.89", "Currency": "USD", "Rows": 3,
-        "Files": "a.txt, b.csv", "Imported": "2026-03-18 09:05 UTC", "By": "alice"}
+        "Deposit date": dt.date(2026, 3, 17), "Total": "1,234,567.89 USD", "Rows": "3",
+        "Files": "a.txt, b.csv", "Imported": "18 Mar 2026 09:05 UTC by alice"}
     assert list(frame["Status"]) == ["Mapping not found", "Posted with errors"]
-    assert list(frame["Total"]) == ["1,234,567.89", "-0.01"]
+    assert list(frame["Total"]) == ["1,234,567.89 USD", "-0.01 USD"]
+    big = settlements_frame([dataclasses.replace(_info("3", SettlementStatus.IMPORTED, "5"), row_count=1_000_000,
+                                                 created_at=None, created_by="")])
+    assert (big["Rows"][0], big["Imported"][0]) == ("1,000,000", "")
     assert list(settlements_frame([]).columns)[:3] == ["Settlement", "Status", "Period"]
 
 
