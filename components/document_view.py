@@ -121,7 +121,9 @@ def render_documents(result: Preview, *, key: str) -> None:
         st.error("QuickBooks would refuse this document, so it will not be posted until this is fixed:\n\n"
                  + "\n".join(f"- {_md(m)}" for m in why or ["see the warnings above."]), icon=":material/block:")
     st.dataframe(lines_frame(chosen, result.costs), hide_index=True, width="stretch", key=f"{key}_lines",
-                 column_config=_right("Qty", "Unit price", "Amount", "Expected COGS"))
+                 column_config={**_right("Qty", "Unit price", "Amount", "Expected COGS"),
+                                "Description": st.column_config.TextColumn(width="large"),
+                                "Report rows": st.column_config.TextColumn(width="small")})
     st.caption(f"Total {format_money(chosen.total)} {chosen.currency} · {chosen.type.value} · "
                f"account {chosen.account} · key {chosen.key}")
     for note in chosen.notes:

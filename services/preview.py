@@ -499,10 +499,11 @@ def to_excel(result: Preview) -> bytes:
     import io
 
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    money_fmt, qty_fmt, price_fmt, date_fmt = "#,##0.00", "#,##0.####", "#,##0.00######", "yyyy-mm-dd"
+    # quantities in General: "#,##0.####" would show a whole number with a trailing point ("1.")
+    money_fmt, qty_fmt, price_fmt, date_fmt = "#,##0.00", "General", "#,##0.00######", "yyyy-mm-dd"
     costs = {(c.doc_key, c.line): c for c in result.costs}
     wb = Workbook()
     ws = wb.active
@@ -538,6 +539,7 @@ def to_excel(result: Preview) -> bytes:
     warn.append(["Severity", "File", "Row", "Problem"])
     for issue in result.warnings:
         warn.append([issue.severity.value, issue.file, issue.row, issue.message])
+        warn.cell(warn.max_row, 4).alignment = Alignment(wrap_text=True, vertical="top")
     if not result.warnings:
         warn.append(["", "", None, "No warnings." if result.checked else "QuickBooks was not read: no checks ran."])
     mar = wb.create_sheet("Margins")
