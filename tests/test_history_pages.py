@@ -224,3 +224,53 @@ def test_post_command__told_when_someone_else_is_posting(app: tuple[Database, An
     assert code == 1 and out["status"] == "posting_in_progress" and out["kind"] == "PostingInProgress"
     assert out["error"].startswith("ana (on the Post page) started posting this settlement")
     assert _status(db, integration) is SettlementStatus.READY  # nothing changed
+
+
+def test_pages__history_retry_import_then_post(app: tuple[Database, Any, Any]) -> None:
+    db, _, integration = app
+    settlements_repo.set_status(db, integration, SID, SettlementStatus.MAPPING_NOT_FOUND, {"unmapped": []})
+    at = _page("app_pages/history.py")
+    assert at.button(key="his_post").disabled and not at.button(key="his_retry").disabled
+    assert any("then Retry import" in m.value for m in at.markdown)
+    at.button(key="his_retry").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert _status(db, integration) is SettlementStatus.READY  # mapped now (tracking is off)
+    assert not at.button(key="his_post").disabled
+    at.button(key="his_post").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert _status(db, integration) is SettlementStatus.POSTED
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Created in QuickBooks"]) > 0 and metrics["Failed"] == "0"
+    assert any("Verify page" in m.value for m in at.markdown)  # what to do next
+    whats = [e.what for e in settlements_repo.list_events(db, integration, SID)]
+    assert "Posting started" in whats and whats[-1].startswith("Posted: ")
+
+
+def test_pages__post_page_says_what_quickbooks_refused_and_posting_again_sends_only_that(
+        app: tuple[Database, Any, Any], qb_client: Any) -> None:
+    from quickbooks.objects.item import Item
+
+    db, _, integration = app
+    product = Item.filter(Name="Product", qb=qb_client)[0]
+    product.Active = False  # someone makes the generic item inactive in QuickBooks
+    product.save(qb=qb_client)
+    at = _page("app_pages/post.py")
+    at.button(key="post_go").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert _status(db, integration) is SettlementStatus.POSTED_WITH_ERRORS
+    refused = " ".join(e.value for e in at.error)
+    assert "refused by QuickBooks" in refused and "press Post again" in refused
+    table = at.dataframe[0].value
+    failed = table[table["Outcome"] == "Failed"]
+    assert len(failed) >= 1 and "inactive" in failed.iloc[0]["Problem"].lower()
+    assert "reactivate" in failed.iloc[0]["What to do"]
+    created = int({m.label: m.value for m in at.metric}["Created in QuickBooks"])
+
+    product = Item.get(product.Id, qb=qb_client)
+    product.Active = True
+    product.save(qb=qb_client)
+    at.button(key="post_go").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert (int(metrics["Created in QuickBooks"]), int(metrics["Already posted"])) == (len(failed), created)
+    assert _status(db, integration) is SettlementStatus.POSTED
