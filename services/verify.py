@@ -21,6 +21,7 @@ A report is ``ok`` when every check passes; failing checks are the exceptions li
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -314,6 +315,13 @@ def report_json(report: VerifyReport) -> dict[str, object]:
             "exceptions": len(report.exceptions)}
 
 
+def _cell(text: str) -> str | Decimal:
+    """An amount (``-1234.50``) as a number for Excel; anything else stays text."""
+    if re.fullmatch(r"-?\d+\.\d\d", text):
+        return Decimal(text)
+    return text
+
+
 def to_excel(report: VerifyReport, *, settlement_id: str = "") -> bytes:
     """The verification report as an Excel workbook: a Summary sheet and a Checks sheet (one row
     per check: result, name, expected, actual, why), failures first.
@@ -343,9 +351,14 @@ def to_excel(report: VerifyReport, *, settlement_id: str = "") -> bytes:
     red = PatternFill("solid", fgColor="F8D7DA")
     ordered = sorted(report.checks, key=lambda c: c.ok)
     for c in ordered:
-        checks.append(["pass" if c.ok else "FAIL", c.name, c.expected, c.actual, c.detail, c.document])
+        checks.append(["pass" if c.ok else "FAIL", c.name, _cell(c.expected), _cell(c.actual), c.detail,
+                       c.document])
+        row = checks[checks.max_row]
+        for cell in row[2:4]:
+            if isinstance(cell.value, Decimal):
+                cell.number_format = "#,##0.00"  # an amount: a number the accountant can add up
         if not c.ok:
-            for cell in checks[checks.max_row]:
+            for cell in row:
                 cell.fill = red
     for col, width in zip("ABCDEF", (8, 48, 24, 24, 80, 40), strict=True):
         checks.column_dimensions[col].width = width

@@ -94,6 +94,16 @@ def test_checks_frame_and_excel__failures_first() -> None:
     assert wb["Summary"]["B1"].value == "S1"
 
 
+def test_excel__amounts_are_numbers_with_separators() -> None:
+    import io
+
+    report = VerifyReport((Check("Tie-out to the settlement total", True, "1234.50", "-1234.50"),
+                           Check("Quantity on hand: Mug", True, "99 (moved by -1)", "99 (moved by -1)")))
+    ws = openpyxl.load_workbook(io.BytesIO(to_excel(report, settlement_id="S1")))["Checks"]
+    assert (ws["C2"].value, ws["D2"].value, ws["C2"].number_format) == (1234.5, -1234.5, "#,##0.00")
+    assert ws["C3"].value == "99 (moved by -1)"
+
+
 def test_exception_lines__failing_checks_in_words_markdown_escaped() -> None:
     report = VerifyReport((Check("a", True, "1", "1"), Check("Purchase F-1: total", False, "3.10", "4.10",
                                                              "edited *after* posting")))
