@@ -284,3 +284,20 @@ def test_pages__post_page_says_what_quickbooks_refused_and_posting_again_sends_o
     metrics = {m.label: m.value for m in at.metric}
     assert (int(metrics["Created in QuickBooks"]), int(metrics["Already posted"])) == (len(failed), created)
     assert _status(db, integration) is SettlementStatus.POSTED
+
+
+def test_pages__post_page_tells_the_second_person_and_posts_nothing(app: tuple[Database, Any, Any]) -> None:
+    from services.qbo.posting import owner_id
+    from services.storage import postings as store
+
+    db, client, integration = app
+    scope = store.scope_of(client.id, integration.id, SID)
+    assert store.try_claim(db, scope, owner_id(), "ana (on the Post page)", 60)[0]
+    at = _page("app_pages/post.py")
+    at.button(key="post_go").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    told = " ".join(e.value for e in at.error)
+    assert "ana (on the Post page) started posting this settlement" in told, told
+    assert _status(db, integration) is SettlementStatus.READY
+    assert store.list_postings(db, client.id, integration.id, SID) == [] or all(
+        p.state is store.PostState.PLANNED for p in store.list_postings(db, client.id, integration.id, SID))
