@@ -156,3 +156,19 @@ def test_readiness__cli_refuses_to_enable_tracking_with_prefs_off(
     assert any(MENU_PATH in p for p in payload["problems"])
     integration = repo.get_integration(db, repo.get_client(db, "Demo"), "Amazon US")
     assert integration.inventory_tracking is False
+
+
+def test_readiness__cli_enables_tracking_and_sets_grouping_when_ready(
+        db: Database, sandbox: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["--db", db.url, "--json"]
+    assert cli([*base, "clients", "add", "Demo", "--sandbox-url", sandbox.url]) == 0
+    assert cli([*base, "integrations", "add", "Demo", "Amazon US", "--channel", "amazon"]) == 0
+    capsys.readouterr()
+    assert cli([*base, "integrations", "set", "Demo", "Amazon US", "--inventory-tracking", "on",
+                "--grouping", "day"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["status"] == "ok"
+    integration = repo.get_integration(db, repo.get_client(db, "Demo"), "Amazon US")
+    assert integration.inventory_tracking is True and integration.grouping.value == "day"
+    assert cli([*base, "integrations", "set", "Demo", "Amazon US", "--inventory-tracking", "off"]) == 0
+    assert repo.get_integration(db, repo.get_client(db, "Demo"), "Amazon US").inventory_tracking is False
