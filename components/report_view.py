@@ -40,7 +40,9 @@ def outcomes_frame(outcomes: Sequence[DocOutcome]) -> pd.DataFrame:
 
 
 def progress_text(p: Progress) -> str:
-    """``12 of 90 documents · 24.0 a second · about 3 s left``."""
+    """``12 of 90 documents · 24.0 a second · about 3 s left`` (``sending…`` before a rate is known)."""
+    if p.rate <= 0 and p.done < p.total:
+        return f"{p.done:,} of {p.total:,} documents · sending…"
     left = "" if p.seconds_left is None else f" · about {p.seconds_left:,.0f} s left"
     return f"{p.done:,} of {p.total:,} documents · {p.rate:,.1f} a second{left}"
 

@@ -61,6 +61,25 @@ def _upload(page: Any, path: Path) -> None:
     page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
 
 
+def _slow_batches(db_url: str, seconds: float = 2.0) -> None:
+    """Ask the app's Demo Company sandbox (its control endpoint) to answer the next batch slowly."""
+    import json
+    import urllib.request
+
+    from services.qbo.demo import DEMO_CLIENT
+    from services.storage import clients as repo
+    from services.storage import open_database
+
+    db = open_database(db_url)
+    base = repo.get_client(db, DEMO_CLIENT).sandbox_url
+    db.engine.dispose()
+    body = json.dumps({"kind": "delay", "seconds": seconds, "count": 1, "path_contains": "/batch"}).encode()
+    request = urllib.request.Request(f"{base.rstrip('/')}/_sandbox/faults", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.status == 200
+
+
 def test_browser__the_whole_journey_from_settings_to_history(tmp_path: Path) -> None:
     shots = Path(os.environ.get("SETTLEBRIDGE_SCREENSHOTS") or tmp_path / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
@@ -124,7 +143,10 @@ def test_browser__the_whole_journey_from_settings_to_history(tmp_path: Path) -> 
         _open(page, "Post")
         total = page.get_by_test_id("stMetric").filter(has_text="Settlement total")
         assert "53.17 USD" in total.inner_text()
+        _slow_batches(db_url)  # long enough to see the progress bar at work
         page.get_by_role("button", name="Post to QuickBooks").click()
+        page.get_by_text("0 of 4 documents · sending…").wait_for()
+        page.screenshot(path=str(shots / "07a-posting.png"))
         page.get_by_text("Every document is in QuickBooks, each exactly once.").wait_for(timeout=60_000)
         created = page.get_by_test_id("stMetric").filter(has_text="Created in QuickBooks")
         assert re.search(r"\b4\b", created.inner_text()), created.inner_text()
@@ -135,7 +157,7 @@ def test_browser__the_whole_journey_from_settings_to_history(tmp_path: Path) -> 
         _open(page, "Verify")
         page.get_by_role("button", name="Verify now").click()
         page.get_by_text(re.compile(r"All \d+ checks pass")).wait_for(timeout=60_000)
-        assert page.get_by_role("button", name="Download the verification report (Excel)").count() == 1
+        page.get_by_role("button", name="Download the verification report (Excel)").wait_for()
         _shoot(page, shots / "08-verified.png")
 
         # 7. History: the status and who did what

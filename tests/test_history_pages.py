@@ -76,7 +76,8 @@ def test_events_frame__status_in_words() -> None:
 
 @pytest.mark.parametrize(("progress", "text"), [
     (Progress(12, 90, 24.0, 3.2), "12 of 90 documents · 24.0 a second · about 3 s left"),
-    (Progress(0, 3000, 0.0, None), "0 of 3,000 documents · 0.0 a second"),
+    (Progress(0, 3000, 0.0, None), "0 of 3,000 documents · sending…"),
+    (Progress(4, 4, 0.0, None), "4 of 4 documents · 0.0 a second"),
 ])
 def test_progress_text__done_total_rate_time_left(progress: Progress, text: str) -> None:
     assert progress_text(progress) == text

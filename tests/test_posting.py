@@ -238,6 +238,7 @@ def test_post__then_again_creates_nothing_new(posting_db: Any, gateway: QboGatew
     first = _post(posting_db, gateway, sandbox, "P1", docs, progress=seen.append)
     assert len(first.created) == 40 and not first.failed and first.all_posted
     assert first.calls == 2 + 1 + 4  # 2 batches, the accounts, one probe per document type
+    assert (seen[0].done, seen[0].total) == (0, 40)  # the total is shown before the first batch leaves
     assert seen[-1].done == seen[-1].total == 40 and seen[-1].seconds_left == 0
     assert all(o.qbo_id and o.where.startswith("local sandbox") and not o.link for o in first.documents)
     second = _post(posting_db, gateway, sandbox, "P1", docs)

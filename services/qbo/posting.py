@@ -617,6 +617,7 @@ def post_documents(db: Database, gateway: QboGateway, *, client: Client | None, 
                 run.outcome(k, "already_posted", qbo_id=s.qbo_id, attempts=s.attempts)
         todo = [k for k in keys if k not in run.outcomes]
         run.to_send_total = len(todo)
+        run.tick(0)  # the total is known: say so before the first batch leaves
         try:
             if todo:
                 unknown = [k for k in todo if states[k].state is PostState.SENT]
