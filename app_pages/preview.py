@@ -52,13 +52,20 @@ def retry(label: str = "Retry import", *, primary: bool = True) -> None:
     if st.button(label, key="pre_retry", type="primary" if primary else "secondary", icon=":material/refresh:"):
         try:
             with st.spinner("Building the documents…"):
-                prepare(db, CLIENT, INTEGRATION, chosen, who=WHO)
-            st.toast("Documents rebuilt.", icon=":material/check:")
-        except SettlebridgeError:
-            pass  # the settlement's status now says what went wrong; shown below after the rerun
-        st.rerun()
+                prepared = prepare(db, CLIENT, INTEGRATION, chosen, who=WHO)
+            st.session_state["pre_retried"] = (True, f"Documents rebuilt with the current mappings and settings: "
+                                                     f"{len(prepared.documents)} document(s).")
+        except MappingNotFound as exc:
+            unmapped = exc.details.get("unmapped", []) if isinstance(exc.details, dict) else []
+            st.session_state["pre_retried"] = (False, f"Retried: {len(unmapped)} SKU(s) are still not mapped.")
+        except SettlebridgeError as exc:
+            st.session_state["pre_retried"] = (False, f"Retried: {exc.message}")
+        st.rerun()  # the settlement's status now says what happened
 
 
+retried = st.session_state.pop("pre_retried", None)
+if retried:
+    (st.success if retried[0] else st.warning)(retried[1], icon=":material/refresh:")
 detail = json.loads(info.status_detail or "{}")
 if info.status is SettlementStatus.MAPPING_NOT_FOUND:
     unmapped = detail.get("unmapped", [])
@@ -67,7 +74,7 @@ if info.status is SettlementStatus.MAPPING_NOT_FOUND:
     st.dataframe([{"SKU": u.get("sku"), "Title": u.get("title"), "Quantity": u.get("quantity"),
                    "First date": u.get("first_date"), "Last date": u.get("last_date"), "Why": u.get("reason")}
                   for u in unmapped], hide_index=True, width="stretch", key="pre_unmapped")
-    st.page_link("app_pages/settings_and_mappings.py", label="Map them on Settings and Mappings",
+    st.page_link("app_pages/settings_and_mappings.py", label="Map them on Settings and Mappings (Mappings tab)",
                  icon=":material/tune:")
     retry()
     st.stop()

@@ -100,7 +100,8 @@ def test_page__mapping_not_found_then_retry(app_db: Database) -> None:
     unmapped = next(d.value for d in at.dataframe if "SKU" in d.value.columns)
     assert list(unmapped["SKU"]) == ["MUG-W"] and list(unmapped["Quantity"]) == [3]
     assert any("Settings and Mappings" in str(p.proto.label) for p in at.get("page_link"))
-
+    at.button(key="pre_retry").click().run()  # nothing mapped yet: said so, still mapping not found
+    assert "Retried: 1 SKU(s) are still not mapped." in _texts(at) and "Mapping not found: 1 SKU(s)" in _texts(at)
     from services.qbo.gateway import QboGateway
 
     mug = next(i for i in QboGateway.for_client(app_db, client).list_items() if i.sku == "MUG-11OZ-WHT")  # type: ignore[arg-type]
@@ -108,6 +109,7 @@ def test_page__mapping_not_found_then_retry(app_db: Database) -> None:
                   expected_version=mapping_version(app_db, integ))  # type: ignore[arg-type]
     at.button(key="pre_retry").click().run()
     assert not at.exception, [e.message for e in at.exception]
+    assert "Documents rebuilt with the current mappings and settings" in _texts(at)
     info = settlements_repo.get_settlement_info(app_db, integ, "50018020314")  # type: ignore[arg-type]
     assert info.status is SettlementStatus.READY
     assert "Mapping not found" not in _texts(at)
