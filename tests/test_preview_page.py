@@ -161,3 +161,15 @@ def test_frames__documents_lines_and_margins() -> None:
     assert chart is not None and isinstance(chart.data, pd.DataFrame) and list(chart.data["SKU"]) == ["A"]
     assert rows_text(list(range(1, 21))) == "1, 2, 3, 4, 5, 6, 7, 8, … (20 rows)"
     assert margin_chart(margins[1:]) is None
+
+
+def test_page__quickbooks_refusing_still_shows_documents_and_says_why(app_db: Database) -> None:
+    client, integ = _world(app_db, tracking=False)
+    prepare(app_db, client, integ, "50018020314")  # type: ignore[arg-type]
+    at = _page()
+    repo.update_client(app_db, client.id, realm_id="4620816365000000000")  # type: ignore[attr-defined]
+    at.run()  # QuickBooks now answers 403 (another company)
+    assert not at.exception, [e.message for e in at.exception]
+    assert "QuickBooks could not be read" in _texts(at) and "readiness checks and expected margins" in _texts(at)
+    assert {m.label: m.value for m in at.metric}["Difference"] == "0.00 USD"
+    assert any("DocNumber" in d.value.columns for d in at.dataframe)

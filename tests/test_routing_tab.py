@@ -131,3 +131,19 @@ def test_tab__creates_the_clearing_account(app_db: Database) -> None:
     accounts, _ = routing.qbo_lists(app_db, repo.get_client(app_db, DEMO_CLIENT))
     clearing = [a for a in accounts if a.name == "Amazon US Clearing"]
     assert len(clearing) == 1 and clearing[0].account_type == "Bank"
+
+
+def test_tab__quickbooks_refusing_is_said_in_words(app_db: Database) -> None:
+    at = _tab()
+    client = repo.get_client(app_db, DEMO_CLIENT)
+    repo.update_client(app_db, client.id, realm_id="4620816365000000000")
+    st.cache_data.clear()
+    at.run()  # QuickBooks now answers 403 (another company)
+    assert not at.exception, [e.message for e in at.exception]
+    assert "QuickBooks could not be read" in _texts(at)
+    at.button(key="ints_tracking_on").click().run()
+    assert not at.exception and not _integration(app_db).inventory_tracking
+    at.button(key="ints_defaults").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Created in QuickBooks" not in _texts(at)
+    assert any("QuickBooks refused" in str(e.value) and "reconnect" in str(e.value) for e in at.error)
