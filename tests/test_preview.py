@@ -231,3 +231,14 @@ def test_preview__against_the_sandbox(db: Any, sandbox: Any) -> None:
     assert m.units_sold == 4 and str(m.units_sold) == "4"
     data = result.as_json()
     assert data["documents"][0]["lines"][0]["expected_cogs"] is not None
+
+    # QuickBooks's preferences turned off after tracking was enabled: every check says what to change
+    g = QboGateway.for_client(db, client)
+    prefs = g.preferences()
+    g.update("Preferences", {"Id": prefs["Id"], "SyncToken": prefs["SyncToken"], "sparse": True,
+                             "ProductAndServicesPrefs": {"QuantityOnHand": False}})
+    again = preview(db, client, integ, "50018020314")
+    (off,) = [i for i in again.readiness if i.code == "tracking_not_ready"]
+    assert off.severity is Severity.ERROR and "Inventory tracking is on for this integration" in off.message
+    assert 'Account and Settings → Sales → "Track quantity and price/rate" and "Track inventory quantity on hand"' \
+        in off.message
