@@ -72,6 +72,19 @@ def skus_frame(summary: dict[str, Any]) -> pd.DataFrame:
     return frame.sort_values(["Units sold", "SKU"], ascending=[False, True], ignore_index=True)
 
 
+def unmapped_frame(unmapped: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The SKUs that stop a settlement (mapping not found): units, first and last date, and why
+    (a Title column only when the report has titles)."""
+    rows = [{"SKU": u.get("sku", ""), "Title": u.get("title", ""), "Units": f"{int(u.get('quantity') or 0):,}",
+             "First date": _day(u["first_date"]) if u.get("first_date") else "",
+             "Last date": _day(u["last_date"]) if u.get("last_date") else "",
+             "Why": str(u.get("reason", "")).capitalize()} for u in unmapped]
+    frame = pd.DataFrame(rows, columns=["SKU", "Title", "Units", "First date", "Last date", "Why"])
+    if not frame["Title"].astype(bool).any():
+        frame = frame.drop(columns=["Title"])
+    return frame
+
+
 def settlements_frame(infos: Sequence[SettlementInfo]) -> pd.DataFrame:
     """The integration's settlements for ``st.dataframe``: status in words, dates, exact totals."""
     rows = [{
@@ -173,8 +186,16 @@ def show_import_result(result: SettlementImport, *, key: str) -> None:
         title = f"Settlement {result.settlement_id}" if result.settlement_id else ", ".join(result.files)
         how = "replaced the earlier import" if result.replaced else "imported"
         if result.stored and result.status == "mapping_not_found":
-            st.warning(f"**{_md(title)}** — {how}, but some SKUs are not mapped to QuickBooks items yet: map "
-                       "them on Settings and Mappings, then Retry import (History page).", icon=":material/link_off:")
+            count = f"{len(result.unmapped)} SKUs are" if len(result.unmapped) > 1 else "a SKU is"
+            st.warning(f"**{_md(title)}** — {how}, but {count if result.unmapped else 'some SKUs are'} not mapped "
+                       "to QuickBooks items yet, so nothing can be posted: map them on Settings and Mappings, then "
+                       "Retry import (History page).", icon=":material/link_off:")
+            if result.unmapped:
+                # the table says it all; the same list as a sentence would only repeat it
+                issues = [i for i in issues if i.code != "mapping_not_found"]
+                frame = unmapped_frame(result.unmapped)
+                st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}_unmapped",
+                             height=35 * (min(len(frame), 15) + 1) + 3)
             st.page_link("app_pages/settings_and_mappings.py", label="Map the SKUs on Settings and Mappings",
                          icon=":material/arrow_forward:")
         elif result.stored and result.status == "failed":

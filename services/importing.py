@@ -15,8 +15,10 @@ After a settlement is stored, :func:`after_store` is the step where its document
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -59,6 +61,9 @@ class SettlementImport:
     files: tuple[str, ...] = ()
     replaced: bool = False
     settlement: Settlement | None = field(default=None, compare=False, repr=False)
+    #: on ``mapping_not_found``: every unmapped SKU (``sku``, ``title``, ``quantity``, ``first_date``,
+    #: ``last_date``, ``reason``), as the document step recorded them
+    unmapped: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +103,8 @@ def after_store(db: Database, client: Client, integration: Integration, settleme
                 who: str = "") -> None:
     """The step after a settlement is stored: build its documents and set its status.
 
-    For now it only marks the settlement ``imported``. The document engine replaces this body:
-    build the documents with the integration's mappings and settings, store them (replacing any
+    It marks the settlement ``imported``, then the document pipeline (:func:`services.pipeline.prepare`)
+    builds the documents with the integration's mappings and settings, store them (replacing any
     built before, since a replaced settlement keeps its database key), and set the status to
     ``ready``, or to ``mapping_not_found`` with ``{"unmapped": [...]}`` as the status detail
     (the ``import`` command prints that list). It may raise a :class:`SettlebridgeError` after
@@ -212,8 +217,12 @@ def import_files(db: Database, client: Client, integration: Integration,
             code = "mapping_not_found" if isinstance(exc, MappingNotFound) else "documents_not_built"
             issues = (*issues, error(exc.message, own[0], code=code))
         info = repo.get_settlement_info(db, integration, settlement.settlement_id)
+        unmapped: tuple[dict[str, Any], ...] = ()
+        if info.status is SettlementStatus.MAPPING_NOT_FOUND:
+            with contextlib.suppress(ValueError, AttributeError):
+                unmapped = tuple(json.loads(info.status_detail or "{}").get("unmapped", ()))
         out.append(dataclasses.replace(base, status=info.status.value, stored=True, issues=issues,
-                                       replaced=was_there is not None))
+                                       replaced=was_there is not None, unmapped=unmapped))
     return ImportOutcome(tuple(out))
 
 

@@ -18,7 +18,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from components.settlement_view import money_frame, period_text, settlements_frame, skus_frame
+from components.settlement_view import money_frame, period_text, settlements_frame, skus_frame, unmapped_frame
 from services import importing
 from services.qbo.demo import DEMO_CLIENT, DEMO_INTEGRATION
 from services.records import Channel, SettlementInfo, SettlementStatus
@@ -237,6 +237,8 @@ def test_page__demo_company_offers_a_sample_settlement_and_imports_it(app_db: Da
 
 
 def test_page__sample_offer_with_tracking_on_names_the_journey(app_db: Database) -> None:
+    from services.settlements.demo import BUNDLE_SKU, DEMO_SKUS, NEW_SKU, SETTLEMENT_ID
+
     _client, integration = _demo(app_db)
     clients_repo.update_integration(app_db, integration, inventory_tracking=True)  # type: ignore[arg-type]
     at = _app()
@@ -244,6 +246,29 @@ def test_page__sample_offer_with_tracking_on_names_the_journey(app_db: Database)
     text = "\n".join(m.value for m in offer.markdown)
     assert "*mapping not found*" in text and "convert `GIFT-MUG-DUO` to a bundle" in text
     assert "**Retry import** (History), **Preview**, **Post** and **Verify**" in text
+
+    at.button(key="set_sample_import").click().run()
+    assert not at.exception
+    [banner] = [w.value for w in at.warning]
+    assert banner.startswith(f"**Settlement {SETTLEMENT_ID}** — imported, but 12 SKUs are not mapped to QuickBooks "
+                             "items yet, so nothing can be posted")
+    unmapped = _frames(at, "Why")[0]
+    assert sorted(unmapped["SKU"]) == sorted({*DEMO_SKUS, NEW_SKU, BUNDLE_SKU})
+    gift = unmapped[unmapped["SKU"] == BUNDLE_SKU].iloc[0]
+    assert (gift["Units"], gift["First date"], gift["Why"]) == ("6", "5 Mar 2026", "Not mapped")
+    assert not [e.value for e in at.error]  # the table says it; no sentence repeating the list
+    assert list(_frames(at, "Settlement")[0]["Status"]) == ["Mapping not found"]
+
+
+def test_unmapped_frame__units_dates_and_titles_only_when_known() -> None:
+    frame = unmapped_frame([{"sku": "A", "title": "", "quantity": 1234, "first_date": "2026-03-02",
+                             "last_date": "2026-03-14", "reason": "not mapped"},
+                            {"sku": "B", "title": "", "quantity": None, "reason": "item inactive"}])
+    assert frame.to_dict("records") == [
+        {"SKU": "A", "Units": "1,234", "First date": "2 Mar 2026", "Last date": "14 Mar 2026", "Why": "Not mapped"},
+        {"SKU": "B", "Units": "0", "First date": "", "Last date": "", "Why": "Item inactive"}]
+    titled = unmapped_frame([{"sku": "A", "title": "Mug", "quantity": 1}])
+    assert list(titled.columns)[:2] == ["SKU", "Title"]
 
 
 def test_page__no_sample_offer_for_a_client_on_real_quickbooks(app_db: Database) -> None:
