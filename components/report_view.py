@@ -39,6 +39,16 @@ def outcomes_frame(outcomes: Sequence[DocOutcome]) -> pd.DataFrame:
                  "What to do", "Key"])
 
 
+def failure_lines(outcomes: Sequence[DocOutcome], limit: int = 10) -> list[str]:
+    """The refused documents in full, as Markdown bullets (the table cuts long messages)."""
+    failed = [o for o in outcomes if o.status == "failed"]
+    lines = [f"- **{_md(o.type)} {_md(o.doc_number or o.key)}** ({format_money(o.total)}): {_md(o.error)}"
+             + (f" **What to do:** {_md(o.what_to_do)}" if o.what_to_do else "") for o in failed[:limit]]
+    if len(failed) > limit:
+        lines.append(f"- … and {len(failed) - limit} more (see the table).")
+    return lines
+
+
 def progress_text(p: Progress) -> str:
     """``12 of 90 documents · 24.0 a second · about 3 s left`` (``sending…`` before a rate is known)."""
     if p.rate <= 0 and p.done < p.total:
@@ -122,8 +132,8 @@ def show_post_report(report: PostReport, *, key: str) -> None:
     if report.stopped:
         st.warning(report.stopped, icon=":material/cloud_off:")
     if failed:
-        st.error(f"{failed} document(s) were refused by QuickBooks. Each row below says why and what to do; "
-                 "then press Post again: only what is missing is sent.", icon=":material/error:")
+        st.error(f"{failed} document(s) were refused by QuickBooks. Each is listed below with "
+                 "QuickBooks' reason and what to do; then press Post again: only what is missing is sent.", icon=":material/error:")
     elif report.all_posted:
         st.success("Every document is in QuickBooks, each exactly once. Next: verify what QuickBooks now "
                    "holds (Verify page).", icon=":material/check_circle:")
@@ -132,6 +142,9 @@ def show_post_report(report: PostReport, *, key: str) -> None:
 
 def show_outcomes(outcomes: Sequence[DocOutcome], *, key: str) -> None:
     """Every document's outcome; columns that say nothing for these documents are left out."""
+    failures = failure_lines(outcomes)
+    if failures:
+        st.markdown("\n".join(failures))
     frame = outcomes_frame(outcomes)
     if frame["Link"].isna().all():
         frame = frame.drop(columns=["Link"])  # the local sandbox has no web pages to link to

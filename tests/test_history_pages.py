@@ -18,6 +18,7 @@ from components.report_view import (
     checks_frame,
     events_frame,
     exception_lines,
+    failure_lines,
     history_frame,
     outcomes_frame,
     progress_text,
@@ -49,6 +50,16 @@ def test_outcomes_frame__words_link_and_what_to_do() -> None:
     assert list(frame["Outcome"]) == ["Posted", "Failed"]
     assert list(frame["Total"]) == ["10.00", "2.00"]
     assert frame.loc[1, "What to do"] == "fix it" and frame.loc[0, "QBO Id"] == "42"
+
+
+def test_failure_lines__refused_documents_in_full() -> None:
+    outcomes = [DocOutcome("k1", "SalesReceipt", "S-1", None, Decimal("1234.50"), "failed",
+                           error="Object Not Found: the item *Product* is inactive", what_to_do="Reactivate it."),
+                DocOutcome("k2", "Deposit", "D-1", None, Decimal("3.60"), "posted", "7")]
+    assert failure_lines(outcomes) == [r"- **SalesReceipt S-1** (1,234.50): Object Not Found: the item \*Product\* "
+                                       r"is inactive **What to do:** Reactivate it."]
+    many = [DocOutcome(f"k{n}", "Purchase", "", None, Decimal(1), "failed", error="no") for n in range(12)]
+    assert len(failure_lines(many)) == 11 and "2 more" in failure_lines(many)[-1]
 
 
 def test_outcomes_frame__totals_with_thousands_separators() -> None:

@@ -182,6 +182,11 @@ def test_explain__says_what_to_do(code: str, words: str) -> None:
     assert words in todo
 
 
+def test_explain__leaves_out_the_batch_plumbing() -> None:
+    _, message, _ = explain(QboError("QuickBooks refused SalesReceipt (batch item 0) (error 610): gone.", code="610"))
+    assert message == "QuickBooks refused SalesReceipt (error 610): gone."
+
+
 @pytest.mark.parametrize(("kind", "doc_type", "link", "where"), [
     ("oauth", "SalesReceipt", "https://app.qbo.intuit.com/app/salesreceipt?txnId=42", "QuickBooks Online"),
     ("oauth", "Purchase", "https://app.qbo.intuit.com/app/expense?txnId=42", "QuickBooks Online"),

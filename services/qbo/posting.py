@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import socket
 import time
 import uuid
@@ -324,11 +325,12 @@ class PostReport:
 def explain(err: QboError) -> tuple[str, str, str]:
     """(code, QBO's refusal in words, what to do) for a fault on one document."""
     code = err.code.lstrip("0") or err.code
+    message = re.sub(r" \(batch item [^)]*\)", "", err.message)  # the batch's plumbing, not the accountant's
     todo = WHAT_TO_DO.get(code, "")
     if not todo:
         todo = ("Correct what QuickBooks names above, then post again; documents already posted "
                 "are not sent twice.")
-    return err.code, err.message, todo
+    return err.code, message, todo
 
 
 # --- the run ------------------------------------------------------------------------------------
