@@ -10,6 +10,7 @@ import streamlit as st
 from components import state
 from components.feedback import show_error
 from components.settlement_view import (
+    period_text,
     sample_offer_text,
     show_import_result,
     show_settlement_list,
@@ -17,6 +18,7 @@ from components.settlement_view import (
 )
 from services.errors import SettlebridgeError
 from services.importing import ImportOutcome, import_files
+from services.money import format_money
 from services.records import Channel, Client, Integration
 from services.settlements import summarize
 from services.settlements.demo import demo_settlement
@@ -87,7 +89,8 @@ st.subheader("Imported settlements")
 infos = repo.list_settlements(db, integration)
 show_settlement_list(infos, key="set_list")
 if infos:
-    labels = {f"{i.settlement_id} · {i.start:%d %b} – {i.end:%d %b %Y}": i.settlement_id for i in infos}
+    labels = {f"{i.settlement_id} · {period_text({'start': i.start.isoformat(), 'end': i.end.isoformat()})} · "
+              f"{format_money(i.total, i.currency)}": i.settlement_id for i in infos}
     chosen = st.selectbox("Show a settlement's summary", list(labels), index=None, key="set_show",
                           placeholder="Choose a settlement…")
     if chosen is not None:

@@ -93,6 +93,7 @@ def test_page__lists_imported_settlements_and_shows_one(app_db: Database) -> Non
     assert listing["Imported"][0].endswith(" UTC by alice") and list(listing["Rows"]) == ["15"]
 
     assert at.selectbox(key="set_show").value is None and at.metric.len == 0
+    assert at.selectbox(key="set_show").options == ["24688812345 · 1–15 Mar 2026 · 53.17 USD"]
     at.selectbox(key="set_show").select_index(0).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
