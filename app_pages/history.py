@@ -110,7 +110,9 @@ if posted is not None and posted[0] == chosen:
 
 outcomes = document_outcomes(db, client, integration.id, chosen)
 if outcomes:
-    with st.expander(f"Documents of {chosen} in QuickBooks ({len(outcomes)})"):
+    refused = sum(o.status == "failed" for o in outcomes)
+    with st.expander(f"Documents of {chosen} in QuickBooks ({len(outcomes)})"
+                     + (f": {refused} refused" if refused else ""), expanded=bool(refused)):
         show_outcomes(outcomes, key="his_docs")
 
 if info.status in UNDOABLE:
