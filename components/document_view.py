@@ -8,6 +8,7 @@ draw them. Money is shown formatted, kept exact until then.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import altair as alt
@@ -73,19 +74,38 @@ def margins_frame(margins: Sequence[Margin]) -> pd.DataFrame:
                                  "Gross margin", "Margin %"])
 
 
-def margin_chart(margins: Sequence[Margin]) -> alt.Chart | None:
-    """A bar chart of expected gross margin by SKU (bars coloured by kind); ``None`` without costs."""
-    known = [m for m in margins if m.margin is not None]
+CHART_SKUS = 30  # bars in the margin chart; beyond that the highest and the lowest margins are shown
+
+
+def chart_margins(margins: Sequence[Margin]) -> list[Margin]:
+    """The margins the chart shows: all with a known cost, or, when there are more than
+    :data:`CHART_SKUS`, the highest and the lowest half of them (losses are what to look at)."""
+    known = sorted((m for m in margins if m.margin is not None), key=lambda m: m.margin or 0, reverse=True)
+    if len(known) <= CHART_SKUS:
+        return known
+    half = CHART_SKUS // 2
+    return known[:half] + known[-half:]
+
+
+def margin_chart(margins: Sequence[Margin]) -> alt.LayerChart | None:
+    """A bar chart of expected gross margin by SKU (bars coloured by kind, labelled with the margin
+    and its percentage); ``None`` without costs."""
+    known = chart_margins(margins)
     if not known:
         return None
     data = pd.DataFrame([{"SKU": m.sku, "Kind": m.kind, "Gross margin": float(m.margin or 0),
-                          "Margin %": float(m.margin_percent or 0)} for m in known])
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X("Gross margin:Q", title="Expected gross margin"),
-        y=alt.Y("SKU:N", sort="-x", title=None),
+                          "Margin %": float(m.margin_percent or 0),
+                          "Label": format_money(m.margin if m.margin is not None else Decimal(0))
+                                   + ("" if m.margin_percent is None else f" ({m.margin_percent}%)")}
+                         for m in known])
+    base = alt.Chart().encode(y=alt.Y("SKU:N", sort="-x", title=None))
+    bars = base.mark_bar().encode(
+        x=alt.X("Gross margin:Q", title="Expected gross margin", axis=alt.Axis(format=",.0f")),
         color=alt.Color("Kind:N", title="Kind"),
         tooltip=["SKU", "Kind", alt.Tooltip("Gross margin:Q", format=",.2f"), alt.Tooltip("Margin %:Q", format=".1f")],
     )
+    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(x="Gross margin:Q", text="Label:N")
+    return alt.LayerChart(data=data, layer=[bars, labels])
 
 
 def render_tie_out(result: Preview, *, key: str) -> None:
@@ -122,7 +142,7 @@ def render_documents(result: Preview, *, key: str) -> None:
                  + "\n".join(f"- {_md(m)}" for m in why or ["see the warnings above."]), icon=":material/block:")
     st.dataframe(lines_frame(chosen, result.costs), hide_index=True, width="stretch", key=f"{key}_lines",
                  column_config={**_right("Qty", "Unit price", "Amount", "Expected COGS"),
-                                "Description": st.column_config.TextColumn(width="large"),
+                                "Description": st.column_config.TextColumn(width="medium"),
                                 "Report rows": st.column_config.TextColumn(width="small")})
     st.caption(f"Total {format_money(chosen.total)} {chosen.currency} · {chosen.type.value} · "
                f"account {chosen.account} · key {chosen.key}")
@@ -140,6 +160,10 @@ def render_margins(result: Preview, *, key: str) -> None:
     chart = margin_chart(result.margins)
     if chart is not None:
         st.altair_chart(chart, width="stretch", key=f"{key}_chart")
+        shown = len(chart_margins(result.margins))
+        if shown < sum(1 for m in result.margins if m.margin is not None):
+            st.caption(f"The chart shows the {shown // 2} highest and the {shown // 2} lowest margins; the table "
+                       "and the download have every SKU.")
     st.dataframe(margins_frame(result.margins), hide_index=True, width="stretch", key=f"{key}_margins",
                  column_config=_right("Units sold", "Units refunded", "Revenue", "Expected COGS", "Gross margin",
                                       "Margin %"))

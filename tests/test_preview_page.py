@@ -14,7 +14,14 @@ import streamlit as st
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from components.document_view import documents_frame, lines_frame, margin_chart, margins_frame, rows_text
+from components.document_view import (
+    chart_margins,
+    documents_frame,
+    lines_frame,
+    margin_chart,
+    margins_frame,
+    rows_text,
+)
 from services.errors import MappingNotFound
 from services.pipeline import prepare
 from services.preview import Margin, preview, to_excel
@@ -159,7 +166,11 @@ def test_frames__documents_lines_and_margins() -> None:
     assert list(table["Units sold"]) == ["3", "1", "4"]
     chart = margin_chart(margins)
     assert chart is not None and isinstance(chart.data, pd.DataFrame) and list(chart.data["SKU"]) == ["A"]
+    assert list(chart.data["Label"]) == ["1,218.00 (99.0%)"]
     assert rows_text(list(range(1, 21))) == "1, 2, 3, 4, 5, 6, 7, 8, … (20 rows)"
+    many = [Margin(f"S{i:03d}", "item", Decimal(100), Decimal(i), Decimal(1), Decimal(0)) for i in range(100)]
+    shown = [m.sku for m in chart_margins(many)]
+    assert len(shown) == 30 and shown[:2] == ["S000", "S001"] and shown[-1] == "S099"  # highest and lowest
     assert margin_chart(margins[1:]) is None
 
 
