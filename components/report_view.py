@@ -71,7 +71,7 @@ def checks_frame(report: VerifyReport) -> pd.DataFrame:
     """One row per check, failures first; amounts with thousands separators."""
     rows = sorted(report.checks, key=lambda c: c.ok)
     return pd.DataFrame([{"Result": "pass" if c.ok else "FAIL", "Check": c.name, "Expected": readable(c.expected),
-                          "Actual": readable(c.actual), "Why": c.detail} for c in rows],
+                          "Actual": readable(c.actual), "Why": readable(c.detail)} for c in rows],
                         columns=["Result", "Check", "Expected", "Actual", "Why"])
 
 
@@ -79,7 +79,7 @@ def exception_lines(report: VerifyReport, limit: int = 20) -> list[str]:
     """The failing checks as Markdown bullets: what was expected, what QuickBooks has, and why."""
     lines = [f"- **{_md(c.name)}**: expected {_md(readable(c.expected))}, QuickBooks has "
              f"{_md(readable(c.actual))}."
-             + (f" {_md(c.detail)}" if c.detail else "") for c in report.exceptions[:limit]]
+             + (f" {_md(readable(c.detail))}" if c.detail else "") for c in report.exceptions[:limit]]
     if len(report.exceptions) > limit:
         lines.append(f"- … and {len(report.exceptions) - limit} more (see the table and the Excel report).")
     return lines
@@ -173,6 +173,8 @@ def show_verify_report(report: VerifyReport, *, settlement_id: str, key: str) ->
     else:
         st.error(f"{failed} of {len(report.checks)} checks fail:", icon=":material/report:")
         st.markdown("\n".join(exception_lines(report)))
+        st.caption("Next: correct what is named above in QuickBooks and press Verify now again; or, to post the "
+                   "settlement afresh, Undo the posting on the History page, then Post again.")
     st.dataframe(checks_frame(report), hide_index=True, width="stretch", key=f"{key}_checks",
                  height=table_height(len(report.checks)),
                  column_config={"Result": st.column_config.TextColumn(width="small"),

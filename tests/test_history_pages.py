@@ -121,6 +121,8 @@ def test_exception_lines__failing_checks_in_words_markdown_escaped() -> None:
                                                              "edited *after* posting")))
     assert exception_lines(report) == [
         r"- **Purchase F-1: total**: expected 3.10, QuickBooks has 4.10. edited \*after\* posting"]
+    tie = VerifyReport((Check("Tie-out", False, "53.17", "-946.83", "differ by -1000.00"),))
+    assert exception_lines(tie) == [r"- **Tie-out**: expected 53.17, QuickBooks has -946.83. differ by -1,000.00"]
     many = VerifyReport(tuple(Check(f"c{n}", False, "1", "2") for n in range(25)))
     assert len(exception_lines(many)) == 21 and "5 more" in exception_lines(many)[-1]
 
