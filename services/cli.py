@@ -11,7 +11,9 @@ parsed arguments and a :class:`Context` and returns an :class:`Outcome`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -100,9 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcome = args.handler(args, ctx)
     except SettlebridgeError as exc:
         outcome = _error_outcome(exc)
-    if getattr(args, "json", False):
-        print(json.dumps(outcome.payload, ensure_ascii=False, default=str))
-    else:
-        print(outcome.text or json.dumps(outcome.payload, indent=2, ensure_ascii=False, default=str))
-    sys.stdout.flush()
+    try:
+        if getattr(args, "json", False):
+            print(json.dumps(outcome.payload, ensure_ascii=False, default=str))
+        else:
+            print(outcome.text or json.dumps(outcome.payload, indent=2, ensure_ascii=False, default=str))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader left; what was done is done
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush is quiet
     return outcome.status

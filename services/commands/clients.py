@@ -37,6 +37,10 @@ def register(sub: Any) -> None:
     iset.add_argument("--grouping", choices=[g.value for g in Grouping])
     ilist = command(isub, "list", integrations_list, "list a client's integrations")
     ilist.add_argument("client")
+    idef = command(isub, "defaults", integrations_defaults,
+                   "create in QBO the clearing account and every account and item the settings name")
+    idef.add_argument("client")
+    idef.add_argument("name")
 
 
 def _no_action(args: argparse.Namespace, ctx: Context) -> Outcome:
@@ -77,6 +81,10 @@ def clients_list(args: argparse.Namespace, ctx: Context) -> Outcome:
 
 def integrations_add(args: argparse.Namespace, ctx: Context) -> Outcome:
     client = repo.get_client(ctx.db, args.client)
+    if args.inventory_tracking == "on":
+        refused = _tracking_refused(ctx, client)
+        if refused is not None:
+            return refused
     integ = repo.add_integration(ctx.db, client, args.name, Channel(args.channel),
                                  inventory_tracking=args.inventory_tracking == "on",
                                  grouping=Grouping(args.grouping))
@@ -89,16 +97,25 @@ def integrations_set(args: argparse.Namespace, ctx: Context) -> Outcome:
     integ = repo.get_integration(ctx.db, client, args.name)
     tracking = None if args.inventory_tracking is None else args.inventory_tracking == "on"
     if tracking:
-        from services.readiness import check_inventory_tracking
-
-        problems = check_inventory_tracking(ctx.db, client)
-        if problems:
-            return Outcome({"status": "not_ready", "problems": problems},
-                           text="Inventory tracking cannot be enabled:\n- " + "\n- ".join(problems), status=1)
+        refused = _tracking_refused(ctx, client)
+        if refused is not None:
+            return refused
     integ = repo.update_integration(ctx.db, integ, inventory_tracking=tracking,
                                     grouping=Grouping(args.grouping) if args.grouping else None)
     return Outcome({"status": "ok", "integration": _integration_json(integ)},
                    text=f"Updated {integ.name}.")
+
+
+def _tracking_refused(ctx: Context, client: Any) -> Outcome | None:
+    """Inventory tracking needs a QBO plan with inventory, the Professional workspace plan and QBO's
+    sales preferences on; when something is missing, say what and where (exit 1)."""
+    from services.readiness import check_inventory_tracking
+
+    problems = check_inventory_tracking(ctx.db, client)
+    if not problems:
+        return None
+    return Outcome({"status": "not_ready", "problems": problems},
+                   text="Inventory tracking cannot be enabled:\n- " + "\n- ".join(problems), status=1)
 
 
 def integrations_list(args: argparse.Namespace, ctx: Context) -> Outcome:
@@ -106,3 +123,14 @@ def integrations_list(args: argparse.Namespace, ctx: Context) -> Outcome:
     items = repo.list_integrations(ctx.db, client)
     return Outcome({"integrations": [_integration_json(i) for i in items]},
                    text="\n".join(f"{i.name}\t{i.channel.value}" for i in items) or "No integrations.")
+
+
+def integrations_defaults(args: argparse.Namespace, ctx: Context) -> Outcome:
+    """The page's "Create sensible defaults": what is missing in QBO is created, the rest reused."""
+    from services.routing import create_defaults
+
+    client = repo.get_client(ctx.db, args.client)
+    integ = repo.get_integration(ctx.db, client, args.name)
+    integ, created = create_defaults(ctx.db, client, integ)
+    return Outcome({"status": "ok", "created": list(created.created), "existing": list(created.existing),
+                    "integration": _integration_json(integ)}, text=created.summary())
