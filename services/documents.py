@@ -728,7 +728,7 @@ def _sales_index(rows: tuple[SettlementRow, ...], orders: set[str], skus: set[Sk
         if r.category is not PS or r.is_refund:
             continue
         q = r.quantity
-        if not q or r.amount <= 0:
+        if q is None or q <= 0 or r.amount <= 0:  # only real sales say what a unit sold for
             continue
         if r.order_item and r.order_id in orders:
             k = (r.order_id, r.order_item)

@@ -226,6 +226,7 @@ QTY_CASES = [
     ("other_order_average_selling_price", [("30.00", 2, "o2", "i2")], "30.00", False, 2, QTY_ASP),
     ("item_price_when_not_sold_here", [], "40.00", True, 2, QTY_ITEM_PRICE),
     ("assumed_one", [], "40.00", False, 1, QTY_ASSUMED),
+    ("a_sale_with_negative_units_tells_nothing", [("40.00", -1, "o1", "i1")], "40.00", False, 1, QTY_ASSUMED),
 ]
 
 
