@@ -61,6 +61,17 @@ def _upload(page: Any, path: Path) -> None:
     page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
 
 
+def _table_csv(page: Any, table: Any) -> str:
+    """A table's cells as the accountant gets them: its toolbar's "Download as CSV" (the grid
+    draws on a canvas, so its text is not in the page)."""
+    page.evaluate("() => { window.showSaveFilePicker = undefined; }")  # a plain download, not a save dialog
+    table.hover()
+    with page.expect_download() as download:
+        table.locator("xpath=ancestor::*[@data-testid='stElementContainer'][1]").get_by_role(
+            "button", name="Download as CSV").click()
+    return Path(download.value.path()).read_text(encoding="utf-8-sig")
+
+
 def _slow_batches(db_url: str, seconds: float = 2.0) -> None:
     """Ask the app's Demo Company sandbox (its control endpoint) to answer the next batch slowly."""
     import json
@@ -103,7 +114,9 @@ def test_browser__the_whole_journey_from_settings_to_history(tmp_path: Path) -> 
         # 2. Upload: mapping not found, naming the SKUs
         _open(page, "Settlements")
         _upload(page, report)
-        page.get_by_text("some SKUs are not mapped to QuickBooks items yet").first.wait_for()
+        page.get_by_text("3 SKUs are not mapped to QuickBooks items yet").first.wait_for()
+        skus = _table_csv(page, page.get_by_test_id("stDataFrame").first)
+        assert all(sku in skus for sku in DEMO_SKUS.values()), skus  # every unmapped SKU, named
         _shoot(page, shots / "02-uploaded-mapping-not-found.png")
         _open(page, "Preview")
         page.get_by_text("Mapping not found: 3 SKU(s)").wait_for()
@@ -151,6 +164,9 @@ def test_browser__the_whole_journey_from_settings_to_history(tmp_path: Path) -> 
         created = page.get_by_test_id("stMetric").filter(has_text="Created in QuickBooks")
         assert re.search(r"\b4\b", created.inner_text()), created.inner_text()
         page.get_by_text("status posted").first.wait_for()  # the status is the new one
+        outcomes = _table_csv(page, page.get_by_test_id("stDataFrame").last).splitlines()
+        assert len(outcomes) == 5 and all(row.startswith("Posted,") for row in outcomes[1:]), outcomes
+        assert "162.99" in outcomes[1] and "SalesReceipt" in outcomes[1]
         _shoot(page, shots / "07-posted.png")
 
         # 6. Verify: every check passes
@@ -158,6 +174,9 @@ def test_browser__the_whole_journey_from_settings_to_history(tmp_path: Path) -> 
         page.get_by_role("button", name="Verify now").click()
         page.get_by_text(re.compile(r"All \d+ checks pass")).wait_for(timeout=60_000)
         page.get_by_role("button", name="Download the verification report (Excel)").wait_for()
+        checks = _table_csv(page, page.get_by_test_id("stDataFrame").last)
+        assert "Quantity on hand: Ceramic Mug 11oz White" in checks and "Cost of goods sold" in checks
+        assert all(row.startswith("pass,") for row in checks.splitlines()[1:]), checks
         _shoot(page, shots / "08-verified.png")
 
         # 7. History: the status and who did what
@@ -166,6 +185,10 @@ def test_browser__the_whole_journey_from_settings_to_history(tmp_path: Path) -> 
         _shoot(page, shots / "09-history.png")
         page.get_by_text("Done: posted and verified.").wait_for()
         assert "status verified" in page.get_by_test_id("stMain").inner_text()
+        trail = _table_csv(page, page.get_by_test_id("stDataFrame").last)
+        for step in ("Imported", "mapping not found", "built, ready to post", "Posting started", "Posted: 4 created",
+                     "Verified: all checks pass"):
+            assert step in trail, (step, trail)
     log = (tmp_path / "app.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
     for shot in shots.glob("0*.png"):
