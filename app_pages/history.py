@@ -63,7 +63,10 @@ if not infos:
 st.dataframe(history_frame(infos), hide_index=True, width="stretch", key="his_table",
              height=table_height(len(infos), most=420),
              column_config={"Total": st.column_config.TextColumn("Total", alignment="right"),
-                            "Deposit date": st.column_config.DateColumn("Deposit date", format="DD MMM YYYY")})
+                            "Deposit date": st.column_config.DateColumn("Deposit date", format="DD MMM YYYY"),
+                            "Imported": st.column_config.DatetimeColumn("Imported (UTC)", format="D MMM YYYY HH:mm"),
+                            "Last change": st.column_config.DatetimeColumn("Last change (UTC)",
+                                                                           format="D MMM YYYY HH:mm")})
 
 by_id = {i.settlement_id: i for i in infos}
 ids = list(by_id)
@@ -146,7 +149,9 @@ events = repo.list_events(db, integration, chosen if scope == "this settlement" 
 if events:
     st.dataframe(events_frame(events), hide_index=True, width="stretch", key="his_events",
                  height=table_height(len(events), most=560),
-                 column_config={"What": st.column_config.TextColumn("What", width="large"),
+                 column_config={"When (UTC)": st.column_config.DatetimeColumn("When (UTC)",
+                                                                              format="D MMM YYYY HH:mm:ss"),
+                                "What": st.column_config.TextColumn("What", width="large"),
                                 "Detail": st.column_config.TextColumn("Detail", width="large")})
 else:
     st.caption("No events recorded yet.")

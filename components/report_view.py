@@ -96,7 +96,7 @@ def history_frame(infos: Sequence[SettlementInfo]) -> pd.DataFrame:
     """Every settlement of the integration: status, period, totals, dates."""
     return pd.DataFrame([{
         "Settlement": i.settlement_id, "Status": i.status.value.replace("_", " ").capitalize(),
-        "Period": f"{i.start:%Y-%m-%d} – {i.end:%Y-%m-%d}", "Deposit date": i.deposit_date,
+        "Period": f"{i.start:%d %b} – {i.end:%d %b %Y}", "Deposit date": i.deposit_date,
         "Total": format_money(i.total), "Currency": i.currency, "Rows": i.row_count,
         "Imported": i.created_at, "Imported by": i.created_by, "Last change": i.updated_at} for i in infos],
         columns=["Settlement", "Status", "Period", "Deposit date", "Total", "Currency", "Rows", "Imported",
