@@ -212,12 +212,16 @@ def render(db: Database, client: Client, integration: Integration) -> None:
     rows = channel_rows(products, effective)
     titles = {r.sku: r.title for r in rows}
 
+    # messages of the last action sit in one container, so that the elements below keep their
+    # place from run to run (an expander the accountant opened stays open)
+    notices = st.container()
     flash = ss.pop(keys.flash, None)
     if flash:
-        st.success(flash, icon=":material/check_circle:")
+        notices.success(flash, icon=":material/check_circle:")
     pending_issues = ss.pop(keys.issues, None)
     if pending_issues:
-        show_issues(pending_issues, key="map_pending")
+        with notices:
+            show_issues(pending_issues, key="map_pending")
 
     if not integration.inventory_tracking:
         st.info("Inventory tracking is off for this integration: its sales go to the generic item "
@@ -249,16 +253,18 @@ def render(db: Database, client: Client, integration: Integration) -> None:
         frame, key=keys.grid(), hide_index=True, width="stretch", num_rows="fixed", placeholder="",
         height="auto" if len(shown) <= 12 else 460,
         disabled=[COL_SKU, COL_TITLE, COL_COMPONENTS, COL_STATUS, COL_SOLD, COL_FIRST],
+        # the status next to the item, so that both fit on a laptop screen; components after
+        column_order=[COL_SKU, COL_TITLE, COL_TYPE, COL_ITEM, COL_STATUS, COL_COMPONENTS, COL_SOLD, COL_FIRST],
         column_config={
             COL_SKU: st.column_config.TextColumn(COL_SKU, pinned=True),
-            COL_TITLE: st.column_config.TextColumn(COL_TITLE, width="medium"),
-            COL_TYPE: st.column_config.SelectboxColumn(COL_TYPE, options=[TYPE_ITEM, TYPE_BUNDLE],
+            COL_TITLE: st.column_config.TextColumn(COL_TITLE, width=190),
+            COL_TYPE: st.column_config.SelectboxColumn(COL_TYPE, options=[TYPE_ITEM, TYPE_BUNDLE], width=110,
                                                        help="Inventory item, or Bundle (edit its components "
                                                        "below)"),
-            COL_ITEM: st.column_config.SelectboxColumn(COL_ITEM, options=index.names, width="large",
+            COL_ITEM: st.column_config.SelectboxColumn(COL_ITEM, options=index.names, width=230,
                                                        help="The client's active QBO inventory items"),
             COL_COMPONENTS: st.column_config.TextColumn(COL_COMPONENTS, width="medium"),
-            COL_STATUS: st.column_config.TextColumn(COL_STATUS),
+            COL_STATUS: st.column_config.TextColumn(COL_STATUS, width=120),
             COL_SOLD: st.column_config.NumberColumn(COL_SOLD, format="%d"),
             COL_FIRST: st.column_config.DateColumn(COL_FIRST, format="YYYY-MM-DD"),
         })
@@ -449,7 +455,7 @@ def _upload(db: Database, integration: Integration, keys: _Keys, saved: dict[str
     from services.storage.mappings import save_mappings
 
     ss = st.session_state
-    with st.expander("Upload an edited mapping workbook", icon=":material/upload:"):
+    with st.expander("Upload an edited mapping workbook", icon=":material/upload:", key="map_upload_open"):
         st.caption("All or nothing: when any row has a problem, nothing changes and every problem is listed.")
         upload = st.file_uploader("Mapping workbook (.xlsx)", type=["xlsx"],
                                   key=f"map_upload_{ss.get(keys.gen, 0)}")
@@ -493,7 +499,8 @@ def _create_items(db: Database, client: Client, integration: Integration, keys: 
 
     ss = st.session_state
     unmapped = [r for r in rows if mapping_status(r.mapping, index)[0] is not MappingStatus.MAPPED]
-    with st.expander("Create items in QuickBooks from unmapped SKUs", icon=":material/add_box:"):
+    with st.expander("Create items in QuickBooks from unmapped SKUs", icon=":material/add_box:",
+                     key="map_create_open"):
         if not unmapped:
             st.caption("Every channel product is mapped.")
             return
@@ -563,7 +570,7 @@ def _history(db: Database, integration: Integration) -> None:
     from services.mapping import describe
     from services.storage.mappings import list_history
 
-    with st.expander("History of mapping changes", icon=":material/history:"):
+    with st.expander("History of mapping changes", icon=":material/history:", key="map_history_open"):
         entries = list_history(db, integration, limit=500)
         if not entries:
             st.caption("No change yet.")
