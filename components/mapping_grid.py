@@ -218,6 +218,7 @@ def render(db: Database, client: Client, integration: Integration) -> None:
     flash = ss.pop(keys.flash, None)
     if flash:
         notices.success(flash, icon=":material/check_circle:")
+        st.toast(flash, icon=":material/check_circle:")  # seen also when the action was far down the page
     pending_issues = ss.pop(keys.issues, None)
     if pending_issues:
         with notices:
@@ -505,7 +506,7 @@ def _create_items(db: Database, client: Client, integration: Integration, keys: 
             st.caption("Every channel product is mapped.")
             return
         by_sku = {r.sku: r for r in unmapped}
-        chosen = st.multiselect("Unmapped SKUs", list(by_sku), key="map_create_skus",
+        chosen = st.multiselect("Unmapped SKUs", list(by_sku), key=f"map_create_skus_{ss.get('map_create_gen', 0)}",
                                 format_func=lambda s: f"{s} · {titles.get(s, '')}"[:100])
         if not chosen:
             st.caption("Choose one or more SKUs: each becomes a new inventory item, mapped at once.")
@@ -560,7 +561,7 @@ def _create_items(db: Database, client: Client, integration: Integration, keys: 
             names = ", ".join(i.name for i in result.created)
             ss[keys.flash] = (f"Created {len(result.created)} item(s) in QuickBooks and mapped them: {names}."
                               if result.created else "No item was created.")
-            ss.pop("map_create_skus", None)
+            ss["map_create_gen"] = ss.get("map_create_gen", 0) + 1  # a fresh, empty choice
             st.rerun()
 
 
@@ -579,4 +580,7 @@ def _history(db: Database, integration: Integration) -> None:
             "When (UTC)": [e.at.strftime("%Y-%m-%d %H:%M:%S") for e in entries],
             "Who": [e.who for e in entries], "SKU": [e.sku for e in entries],
             "Before": [describe(e.before) for e in entries], "After": [describe(e.after) for e in entries],
-        }), hide_index=True, width="stretch", key="map_history")
+        }), hide_index=True, width="stretch", key="map_history", column_config={
+            "When (UTC)": st.column_config.TextColumn(width=140), "Who": st.column_config.TextColumn(width=60),
+            "SKU": st.column_config.TextColumn(width=140), "Before": st.column_config.TextColumn(width=250),
+            "After": st.column_config.TextColumn(width=330, help="An item, or bundle: quantity × item (percentage)")})

@@ -93,7 +93,7 @@ def test_mapping_tab__map_save_bundle_100_in_a_browser(tmp_path: Path) -> None:
         wait_idle(page)
         page.get_by_text("1 unsaved change").wait_for()
         page.get_by_role("button", name="Save", exact=True).click()
-        page.get_by_text("Saved 1 mapping change").wait_for()
+        page.get_by_text("Saved 1 mapping change").first.wait_for()
         wait_idle(page)
         grid = _grid(page)
         assert _cell_text(page, grid, 0, 3) == "Ceramic Mug 11oz White"
@@ -135,7 +135,7 @@ def test_mapping_tab__map_save_bundle_100_in_a_browser(tmp_path: Path) -> None:
         wait_idle(page)
         page.get_by_text("Sum of percentages: 100 %").wait_for()
         page.get_by_role("button", name="Save bundle").click()
-        page.get_by_text("Saved bundle NEW-THING.").wait_for()
+        page.get_by_text("Saved bundle NEW-THING.").first.wait_for()
         wait_idle(page)
         bundle = load_mappings(db, integration)["NEW-THING"]
         assert bundle.type is MappingType.BUNDLE
@@ -161,7 +161,7 @@ def test_mapping_tab__map_save_bundle_100_in_a_browser(tmp_path: Path) -> None:
 
         # create GIFT-SET-1's item in QuickBooks from the form: mapped at once
         page.get_by_role("button", name="Create 1 item(s) and map them").click()
-        page.get_by_text("Created 1 item(s) in QuickBooks and mapped them: Mug and tote gift set.").wait_for()
+        page.get_by_text("Created 1 item(s) in QuickBooks and mapped them: Mug and tote gift set.").first.wait_for()
         wait_idle(page)
         created = load_mappings(db, integration)["GIFT-SET-1"]
         assert created.item is not None and created.item.name == "Mug and tote gift set"

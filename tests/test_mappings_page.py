@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ MUG_W, MUG_B, TOTE = "Ceramic Mug 11oz White", "Ceramic Mug 11oz Black", "Cotton
 
 
 @pytest.fixture
-def world(tmp_path: Path, sandbox: Any) -> Database:
+def world(tmp_path: Path, sandbox: Any) -> Iterator[Database]:
     db = open_database(f"sqlite:///{tmp_path / 'settlebridge.sqlite3'}")
     make_world(db, sandbox)
     yield db
@@ -88,6 +89,7 @@ def test_grid__edit_then_save_writes_mapping_and_history(world: Database) -> Non
     m = load_mappings(world, integ(world))["NEW-THING"]
     assert (m.type, m.item.name if m.item else None) == (MappingType.ITEM, "Gel Pen Set 6")
     (h,) = list_history(world, integ(world))
+    assert h.after is not None
     assert (h.sku, h.before, h.after["item"]["name"]) == ("NEW-THING", None, "Gel Pen Set 6")
     frame = grid(at).value
     assert frame.loc[frame["SKU"] == "NEW-THING", "Status"].item() == "mapped"
@@ -207,7 +209,7 @@ def test_suggest_mappings__same_sku_or_name_after_confirmation(world: Database) 
         ("MUG-11OZ-WHT", MUG_W, "Sku"), ("ceramic mug 11oz black ", MUG_B, "Name")]
     assert load_mappings(world, integ(world)) == {}  # nothing until confirmed and saved
     row = [r["SKU"] for r in rows].index("ceramic mug 11oz black ")
-    at.session_state[sugg.key] = {"edited_rows": {row: {"Accept": False}}, "added_rows": [], "deleted_rows": []}
+    at.session_state[str(sugg.key)] = {"edited_rows": {row: {"Accept": False}}, "added_rows": [], "deleted_rows": []}
     ok(at.run())
     ok(at.button(key="map_suggest_apply").click().run())
     ok(at.button(key="map_save").click().run())
@@ -249,13 +251,13 @@ def test_create_items__one_new_item_mapped_and_visible_in_qbo(world: Database, q
     from quickbooks.objects.item import Item
 
     at = app(world)
-    at.multiselect(key="map_create_skus").set_value(["NEW-THING"])
+    at.multiselect(key="map_create_skus_0").set_value(["NEW-THING"])
     ok(at.run())
     editor = next(e for e in at.data_editor if e.key and e.key.startswith("map_create_editor_"))
     row = editor.value.to_dict("records")[0]
     assert (row["Name"], row["SKU"], str(row["As of"])[:10]) == ("Something QBO does not have", "NEW-THING",
                                                                  "2026-03-08")
-    at.session_state[editor.key] = {"edited_rows": {0: {"Initial quantity on hand": "12", "Unit cost": "2.35"}},
+    at.session_state[str(editor.key)] = {"edited_rows": {0: {"Initial quantity on hand": "12", "Unit cost": "2.35"}},
                                     "added_rows": [], "deleted_rows": []}
     ok(at.run())
     ok(at.button(key="map_create_go").click().run())
@@ -267,16 +269,17 @@ def test_create_items__one_new_item_mapped_and_visible_in_qbo(world: Database, q
     assert m.item is not None and m.item.id == str(item.Id)
     frame = grid(at).value
     assert frame.loc[frame["SKU"] == "NEW-THING", "Status"].item() == "mapped"
+    assert at.multiselect(key="map_create_skus_1").value == []  # the choice starts afresh
 
 
 def test_create_items__as_of_on_or_after_first_sale_is_refused(world: Database, qb_client: Any) -> None:
     from quickbooks.objects.item import Item
 
     at = app(world)
-    at.multiselect(key="map_create_skus").set_value(["NEW-THING", "GIFT-SET-1"])
+    at.multiselect(key="map_create_skus_0").set_value(["NEW-THING", "GIFT-SET-1"])
     ok(at.run())
     editor = next(e for e in at.data_editor if e.key and e.key.startswith("map_create_editor_"))
-    at.session_state[editor.key] = {"edited_rows": {0: {"As of": "2026-03-09"}, 1: {"Name": "Gel Pen Set 6"}},
+    at.session_state[str(editor.key)] = {"edited_rows": {0: {"As of": "2026-03-09"}, 1: {"Name": "Gel Pen Set 6"}},
                                     "added_rows": [], "deleted_rows": []}
     ok(at.run())
     before = len(Item.all(qb=qb_client, max_results=1000))
