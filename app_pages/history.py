@@ -9,17 +9,17 @@ import streamlit as st
 from components import state
 from components.feedback import show_error
 from components.report_view import (
+    PostingProgress,
     events_frame,
     history_frame,
     money_caption,
-    progress_text,
     show_outcomes,
     show_post_report,
     table_height,
 )
 from services.errors import SettlebridgeError
 from services.pipeline import prepare
-from services.qbo.posting import Progress, document_outcomes, post_settlement, undo_settlement
+from services.qbo.posting import document_outcomes, post_settlement, undo_settlement
 from services.records import SettlementStatus
 from services.storage import settlements as repo
 
@@ -92,16 +92,13 @@ with retry_col:
 with post_col:
     if st.button("Post", key="his_post", type="primary", icon=":material/send:",
                  disabled=info.status not in POSTABLE):
-        bar = st.progress(0.0, text="Starting…")
-
-        def show(p: Progress) -> None:
-            bar.progress(p.done / p.total if p.total else 1.0, text=progress_text(p))
-
+        bar = PostingProgress()
         try:
             st.session_state["his_posted"] = (chosen, post_settlement(db, client, integration, chosen, who=WHO,
-                                                                      progress=show))
+                                                                      progress=bar))
         except SettlebridgeError as exc:
             st.session_state["his_message"] = exc.message
+        bar.done()
         st.rerun()
 
 message = st.session_state.pop("his_message", None)

@@ -8,10 +8,10 @@ import streamlit as st
 
 from components import state
 from components.feedback import show_error
-from components.report_view import money_caption, progress_text, show_outcomes, show_post_report
-from services.errors import MappingNotFound, SettlebridgeError
+from components.report_view import PostingProgress, money_caption, show_outcomes, show_post_report
+from services.errors import SettlebridgeError
 from services.money import format_money
-from services.qbo.posting import Progress, document_outcomes, post_settlement, tie_out
+from services.qbo.posting import document_outcomes, post_settlement, tie_out
 from services.records import SettlementStatus
 from services.storage import documents as documents_repo
 from services.storage import settlements as repo
@@ -78,22 +78,16 @@ if info.status in (SettlementStatus.POSTED, SettlementStatus.VERIFIED):
             icon=":material/info:")
 
 if st.button("Post to QuickBooks", type="primary", key="post_go", icon=":material/send:"):
-    bar = st.progress(0.0, text="Starting…")
-
-    def show(p: Progress) -> None:
-        bar.progress(p.done / p.total if p.total else 1.0, text=progress_text(p))
-
+    bar = PostingProgress()
     try:
-        report = post_settlement(db, client, integration, chosen, who=WHO, progress=show)
-        bar.progress(1.0, text="Done.")
-        st.session_state["post_last"] = (integration.id, chosen, report)
-        st.rerun()  # the settlement's status changed: show it
-    except MappingNotFound as exc:
-        bar.empty()
-        show_error(exc)
+        report = post_settlement(db, client, integration, chosen, who=WHO, progress=bar)
     except SettlebridgeError as exc:
-        bar.empty()
+        bar.clear()
         show_error(exc)
+    else:
+        st.session_state["post_last"] = (integration.id, chosen, report)
+        bar.done()
+        st.rerun()  # the settlement's status changed: show it
 
 last = st.session_state.get("post_last")
 if last is not None and last[0] == integration.id and last[1] == chosen:

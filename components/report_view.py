@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from services.money import format_money
 from services.qbo.posting import DocOutcome, PostReport, Progress
@@ -118,6 +119,37 @@ def _status_words(text: str) -> str:
 def table_height(rows: int, *, most: int = 800) -> int:
     """A table tall enough for every row (up to ``most`` pixels; then it scrolls)."""
     return min(35 * (rows + 1) + 3, most)
+
+
+class PostingProgress:
+    """The posting run's progress bar, shielded: a click elsewhere or leaving the page while QBO is
+    being written to must not cut the run short (it would leave the settlement "posting" with
+    documents whose outcome is unknown until the next run). Streamlit asks the script to stop at
+    its next ``st`` call, which is this bar's update: the request is held while the run goes on,
+    and honoured by :meth:`done` once the outcome is saved."""
+
+    def __init__(self) -> None:
+        self.bar = st.progress(0.0, text="Starting…")
+        self.held: BaseException | None = None
+
+    def __call__(self, p: Progress) -> None:
+        if self.held is not None:
+            return
+        try:
+            self.bar.progress(p.done / p.total if p.total else 1.0, text=progress_text(p))
+        except ScriptControlException as exc:
+            self.held = exc
+
+    def done(self) -> None:
+        """The run is over: finish the bar, then honour a held rerun or stop request."""
+        if self.held is not None:
+            raise self.held
+        self.bar.progress(1.0, text="Done.")
+
+    def clear(self) -> None:
+        if self.held is not None:
+            raise self.held
+        self.bar.empty()
 
 
 def show_post_report(report: PostReport, *, key: str) -> None:
