@@ -73,6 +73,9 @@ if difference != 0:
              "Preview page after fixing what it shows.", icon=":material/error:")
     st.stop()
 
+if info.status is SettlementStatus.READY:
+    st.page_link("app_pages/preview.py", label="The documents, their lines and the tie-out are on the Preview page",
+                 icon=":material/preview:")
 if info.status in (SettlementStatus.POSTED, SettlementStatus.VERIFIED):
     st.info("This settlement is posted. Posting again sends nothing that QuickBooks already has.",
             icon=":material/info:")
