@@ -396,7 +396,9 @@ def _row_actions(db: Database, integration: Integration, keys: _Keys, shown: lis
     ss = st.session_state
     if not shown:
         return
-    st.subheader("Row")
+    st.subheader("Bundles and multipacks")
+    st.caption("Choose a channel product to sell it as a bundle of several QuickBooks items (or as a "
+               "multipack: one item, several per bundle), or to turn a bundle back into one item.")
     skus = [r.sku for r in shown]
     sku = st.selectbox("Channel product", skus, key="map_row",
                        format_func=lambda s: f"{s} · {titles.get(s, '')}"[:120])

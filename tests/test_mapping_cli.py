@@ -161,6 +161,10 @@ def test_items_create__refused_with_the_reason(world: Database, capsys: pytest.C
 def test_cli_text_mode(world: Database, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", world.url, "mappings", "list", "Acme", "Amazon US"]) == 0
     assert "NEW-THING\tnot mapped" in capsys.readouterr().out
+    assert main(["--db", world.url, "mappings", "set", "Acme", "Amazon US", "NEW-THING",
+                 "--item", "Ceramic Mug 11oz White"]) == 0
+    assert main(["--db", world.url, "mappings", "history", "Acme", "Amazon US"]) == 0
+    assert "NEW-THING\tnot mapped → Ceramic Mug 11oz White" in capsys.readouterr().out  # before → after
 
 
 def test_mappings_set__sku_with_surrounding_spaces_is_kept_exactly(world: Database,

@@ -265,8 +265,11 @@ def mappings_history(args: argparse.Namespace, ctx: Context) -> Outcome:
     entries = list_history(ctx.db, integ, sku=args.sku)
     payload = [{"at": e.at.isoformat(timespec="seconds"), "who": e.who, "sku": e.sku, "before": e.before,
                 "after": e.after} for e in entries]
-    return Outcome({"history": payload},
-                   text="\n".join(f"{p['at']}\t{p['who']}\t{p['sku']}" for p in payload) or "No changes yet.")
+    from services.mapping import describe
+
+    lines = [f"{e.at.isoformat(timespec='seconds')}\t{e.who}\t{e.sku}\t{describe(e.before)} → {describe(e.after)}"
+             for e in entries]
+    return Outcome({"history": payload}, text="\n".join(lines) or "No changes yet.")
 
 
 def items_create(args: argparse.Namespace, ctx: Context) -> Outcome:
