@@ -417,3 +417,13 @@ def test_bundle_editor__follows_a_bundle_saved_elsewhere(world: Database) -> Non
     ok(at.run())
     assert bundle_editor(at, "GIFT-SET-1").value.to_dict("records") == [
         {"Bundle Item": TOTE, "Quantity per bundle": "3", "Percentage of sales price": "100"}]
+
+
+def test_excel__broken_workbook_is_named_and_changes_nothing(world: Database) -> None:
+    at = app(world)
+    at.file_uploader[0].upload("mappings.xlsx", b"PK\x03\x04 this is not a workbook", XLSX)
+    ok(at.run())
+    ok(at.button(key="map_import").click().run())
+    assert "mappings.xlsx was not imported; nothing changed." in texts(at)
+    assert "mappings.xlsx" in tables(at)
+    assert load_mappings(world, integ(world)) == {} and list_history(world, integ(world)) == []
