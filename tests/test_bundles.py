@@ -146,3 +146,9 @@ def test_suggest_split__sums_to_100(values: list[Decimal | None], qtys: list[int
     assert all(p >= 0 and p == p.quantize(D("0.01")) for p in percents)
     suggested = tuple(BundleComponent(c.item, c.qty, p) for c, p in zip(components, percents, strict=True))
     assert validate_bundle(suggested) == []
+    # in proportion to unit value × quantity (to the hundredth of a percent), when any value is known
+    weights = [(v or D(0)) * c.qty for c, v in zip(components, values, strict=True)]
+    total = sum(weights, D(0))
+    if total > 0:
+        for p, w in zip(percents, weights, strict=True):
+            assert abs(p - w * 100 / total) < D("0.01")
