@@ -229,10 +229,10 @@ def render(db: Database, client: Client, integration: Integration) -> None:
                 "\"Product\". Mappings take effect once tracking is on (Settings tab).", icon=":material/info:")
     statuses = [mapping_status(r.mapping, index)[0] for r in rows]
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Channel products", len(rows))
-    m2.metric("Mapped", sum(s is MappingStatus.MAPPED for s in statuses))
-    m3.metric("Not mapped", sum(s is MappingStatus.NOT_MAPPED for s in statuses))
-    m4.metric("Invalid", sum(s is MappingStatus.INVALID for s in statuses))
+    m1.metric("Channel products", f"{len(rows):,}")
+    m2.metric("Mapped", f"{sum(s is MappingStatus.MAPPED for s in statuses):,}")
+    m3.metric("Not mapped", f"{sum(s is MappingStatus.NOT_MAPPED for s in statuses):,}")
+    m4.metric("Invalid", f"{sum(s is MappingStatus.INVALID for s in statuses):,}")
     if not rows:
         st.info("No channel products yet: import a settlement of this integration, or upload a mapping workbook.")
 
@@ -275,7 +275,8 @@ def render(db: Database, client: Client, integration: Integration) -> None:
         ss[keys.base] = version  # nothing unsaved: the user now edits what this run showed
     if grid_issues:
         show_issues(grid_issues, key="map_grid")
-    st.caption(f"{len(shown)} of {len(rows)} shown · {len(pending)} unsaved change(s) · version {ss[keys.base]}")
+    st.caption(f"{len(shown):,} of {len(rows):,} shown · {len(pending):,} unsaved change(s) · "
+               f"version {ss[keys.base]}")
 
     b1, b2, b3, b4 = st.columns(4)
     if b1.button("Save", type="primary", key="map_save", icon=":material/save:", disabled=not pending):
@@ -334,7 +335,7 @@ def _save(db: Database, integration: Integration, keys: _Keys, pending: dict[str
     ss[keys.base] = new_version
     ss[keys.gen] = ss.get(keys.gen, 0) + 1
     ss.pop(keys.conflict, None)
-    ss[keys.flash] = f"Saved {len(pending)} mapping change(s)."
+    ss[keys.flash] = f"Saved {len(pending):,} mapping change(s)."
     st.rerun()
 
 
@@ -481,7 +482,7 @@ def _upload(db: Database, integration: Integration, keys: _Keys, saved: dict[str
             ss[keys.base] = new_version
             ss[keys.gen] = ss.get(keys.gen, 0) + 1
             warnings = [i for i in result.issues]
-            ss[keys.flash] = f"Imported {upload.name}: {len(result.changes)} mapping(s) changed."
+            ss[keys.flash] = f"Imported {upload.name}: {len(result.changes):,} mapping(s) changed."
             if warnings:
                 ss[keys.issues] = warnings
             st.rerun()

@@ -427,3 +427,12 @@ def test_excel__broken_workbook_is_named_and_changes_nothing(world: Database) ->
     assert "mappings.xlsx was not imported; nothing changed." in texts(at)
     assert "mappings.xlsx" in tables(at)
     assert load_mappings(world, integ(world)) == {} and list_history(world, integ(world)) == []
+
+
+def test_tab__counts_have_thousands_separators(tmp_path: Path, sandbox: Any) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'many.sqlite3'}")
+    make_world(db, sandbox, n_products=1_000)
+    at = app(db)
+    assert [m.value for m in at.metric] == ["1,005", "0", "1,005", "0"]
+    assert "1,005 of 1,005 shown" in texts(at)
+    db.engine.dispose()
