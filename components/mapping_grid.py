@@ -219,6 +219,9 @@ def render(db: Database, client: Client, integration: Integration) -> None:
     if flash:
         notices.success(flash, icon=":material/check_circle:")
         st.toast(flash, icon=":material/check_circle:")  # seen also when the action was far down the page
+    refused = ss.pop(keys.flash + "_refused", None)
+    if refused:
+        notices.error(refused, icon=":material/block:")
     pending_issues = ss.pop(keys.issues, None)
     if pending_issues:
         with notices:
@@ -562,8 +565,10 @@ def _create_items(db: Database, client: Client, integration: Integration, keys: 
             if result.issues:
                 ss[keys.issues] = list(result.issues)
             names = ", ".join(i.name for i in result.created)
-            ss[keys.flash] = (f"Created {len(result.created)} item(s) in QuickBooks and mapped them: {names}."
-                              if result.created else "No item was created.")
+            if result.created:
+                ss[keys.flash] = f"Created {len(result.created)} item(s) in QuickBooks and mapped them: {names}."
+            else:
+                ss[keys.flash + "_refused"] = "No item was created: QuickBooks refused it (the reason is below)."
             ss["map_create_gen"] = ss.get("map_create_gen", 0) + 1  # a fresh, empty choice
             st.rerun()
 

@@ -436,3 +436,22 @@ def test_tab__counts_have_thousands_separators(tmp_path: Path, sandbox: Any) -> 
     assert [m.value for m in at.metric] == ["1,005", "0", "1,005", "0"]
     assert "1,005 of 1,005 shown" in texts(at)
     db.engine.dispose()
+
+
+def test_create_items__quickbooks_refusing_is_said_in_words_and_maps_nothing(world: Database,
+                                                                            qb_client: Any) -> None:
+    from quickbooks.objects.preferences import Preferences
+
+    at = app(world)
+    prefs = Preferences.get(qb=qb_client)  # someone turns inventory tracking off in QuickBooks meanwhile
+    prefs.ProductAndServicesPrefs.QuantityOnHand = False
+    prefs.save(qb=qb_client)
+    at.multiselect(key="map_create_skus_0").set_value(["NEW-THING"])
+    ok(at.run())
+    ok(at.button(key="map_create_go").click().run())
+    shown = texts(at) + tables(at)
+    assert next(e.value for e in at.error) == "No item was created: QuickBooks refused it (the reason is below)."
+    assert not at.success
+    assert "New item 1 (Something QBO does not have): QuickBooks refused it" in shown
+    assert "Track inventory quantity on hand" in shown
+    assert load_mappings(world, integ(world)) == {}
