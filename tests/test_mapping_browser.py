@@ -4,6 +4,7 @@ buttons and the history are drawn (screenshots next to the test's temporary file
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,8 @@ def _cell_text(page: Any, grid: Any, row: int, col: int) -> str:
 
 
 def test_mapping_tab__map_save_bundle_100_in_a_browser(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
     from services.qbo.demo import DEMO_CLIENT, DEMO_INTEGRATION
     from services.records import MappingType
     from services.storage import clients as repo
@@ -144,7 +147,14 @@ def test_mapping_tab__map_save_bundle_100_in_a_browser(tmp_path: Path) -> None:
         page.screenshot(path=str(tmp_path / "4-bundle-saved.png"))
 
         # the other parts of the tab are drawn: Excel, create items, history
-        assert page.get_by_role("button", name="Download Excel").count() == 1
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download Excel").click()
+        assert download.value.suggested_filename == "Demo_Company-Amazon_US-mappings.xlsx"
+        book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+        assert book.sheetnames[:3] == ["Mappings", "Bundles", "Items"]
+        bundle_rows = [r for r in book["Bundles"].iter_rows(min_row=2, values_only=True) if r[0] == "NEW-THING"]
+        assert [(r[1], str(r[2]), str(r[3])) for r in bundle_rows] == [
+            ("Ceramic Mug 11oz White", "1", "60"), ("Ceramic Mug 11oz Black", "2", "40")]
         page.get_by_text("History of mapping changes").click()
         page.get_by_text("Create items in QuickBooks from unmapped SKUs").click()
         page.get_by_text("Upload an edited mapping workbook").click()
