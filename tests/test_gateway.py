@@ -329,6 +329,16 @@ def test_fault_error__case(case: str, body: dict[str, Any], status: int | None, 
     assert err.message.startswith("QuickBooks refused")
 
 
+def test_fault_error__detail_that_repeats_the_message_is_said_once() -> None:
+    body = {"Fault": {"Error": [{"Message": "Object Not Found",
+                                 "Detail": "Object Not Found : Something you're trying to use has been made inactive.",
+                                 "code": "610"}], "type": "ValidationFault"}}
+    err = fault_error(body)
+    assert err is not None
+    assert err.message.count("Object Not Found") == 1
+    assert "made inactive" in err.message
+
+
 def test_fault_error__not_a_fault() -> None:
     assert fault_error({"Customer": {"Id": "1"}}) is None
     assert fault_error(None) is None

@@ -306,6 +306,8 @@ def fault_error(payload: Any, *, status: int | None = None, what: str = "") -> Q
     hint = FAULT_HINTS.get(code) or FAULT_HINTS.get(code.lstrip("0"), "")
     head = f"QuickBooks refused {what}" if what else "QuickBooks refused the request"
     words = f"{head} (error {code}): " if code else f"{head}: "
+    if message and detail.lower().startswith(message.rstrip(". ").lower()):
+        message = ""  # QBO's Detail often repeats its Message ("Object Not Found : ...")
     words += " ".join(p for p in (hint, message.rstrip(".") + "." if message else "", detail) if p)
     for extra_code, extra_message, extra_detail in errors[1:]:
         words += f" Also (error {extra_code}): {extra_message} {extra_detail}".rstrip()
