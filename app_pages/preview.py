@@ -42,9 +42,10 @@ wanted = st.query_params.get("settlement")
 default = ids.index(wanted) if wanted in ids else 0
 by_id = {i.settlement_id: i for i in infos}
 chosen = st.selectbox("Settlement", ids, index=default, key="pre_settlement",
-                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y} · "
-                                            f"{by_id[s].status.value.replace('_', ' ')}")
+                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y}")
 info = by_id[chosen]
+# the status lives beside the picker, not in its labels, so that it is fresh after Retry import
+st.caption(f"Status: {info.status.value.replace('_', ' ')}")
 
 
 def retry(label: str = "Retry import", *, primary: bool = True) -> None:
