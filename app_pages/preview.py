@@ -75,7 +75,8 @@ if info.status is SettlementStatus.MAPPING_NOT_FOUND:
     st.dataframe([{"SKU": u.get("sku"), "Title": u.get("title"), "Quantity": u.get("quantity"),
                    "First date": u.get("first_date"), "Last date": u.get("last_date"), "Why": u.get("reason")}
                   for u in unmapped], hide_index=True, width="stretch", key="pre_unmapped")
-    st.page_link("app_pages/settings_and_mappings.py", label="Map them on Settings and Mappings (Mappings tab)",
+    st.page_link("app_pages/settings_and_mappings.py", query_params={"tab": "mappings"},
+                 label="Map them on Settings and Mappings (Mappings tab)",
                  icon=":material/tune:")
     retry()
     st.stop()

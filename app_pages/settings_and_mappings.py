@@ -15,7 +15,9 @@ if client is None or integration is None:
 assert client is not None and integration is not None
 st.caption(f"{client.name} · {integration.name} ({integration.channel.value})")
 
-settings_tab, mappings_tab = st.tabs(["Settings", "Mappings"])
+# links from "mapping not found" carry ?tab=mappings so the accountant lands on the grid
+opening = "Mappings" if str(st.query_params.get("tab", "")).lower() == "mappings" else "Settings"
+settings_tab, mappings_tab = st.tabs(["Settings", "Mappings"], default=opening)
 with settings_tab:
     integration_settings.render(client, integration)
 with mappings_tab:

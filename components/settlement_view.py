@@ -197,7 +197,8 @@ def show_import_result(result: SettlementImport, *, key: str) -> None:
                 st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}_unmapped",
                              height=35 * (min(len(frame), 15) + 1) + 3,
                              column_config={"Units": st.column_config.TextColumn(alignment="right")})
-            st.page_link("app_pages/settings_and_mappings.py", label="Map the SKUs on Settings and Mappings",
+            st.page_link("app_pages/settings_and_mappings.py", query_params={"tab": "mappings"},
+                         label="Map the SKUs on Settings and Mappings",
                          icon=":material/arrow_forward:")
         elif result.stored and result.status == "failed":
             st.warning(f"**{_md(title)}** — {how}, but its documents could not be built; see below.",
