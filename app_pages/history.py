@@ -45,14 +45,7 @@ NEXT = {
 }
 
 st.title("History")
-client = state.current_client()
-integration = state.current_integration()
-if client is None or integration is None:
-    st.info("Choose a client and an integration in the sidebar (add them on the Connections page).",
-            icon=":material/info:")
-    st.page_link("app_pages/connections.py", label="Go to Connections", icon=":material/link:")
-    st.stop()
-assert client is not None and integration is not None
+client, integration = state.require_selection("see a settlement's history")
 db = state.database()
 
 infos = repo.list_settlements(db, integration)

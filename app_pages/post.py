@@ -21,14 +21,7 @@ POSTABLE = (SettlementStatus.READY, SettlementStatus.POSTING, SettlementStatus.P
             SettlementStatus.FAILED, SettlementStatus.POSTED, SettlementStatus.VERIFIED)
 
 st.title("Post")
-client = state.current_client()
-integration = state.current_integration()
-if client is None or integration is None:
-    st.info("Choose a client and an integration in the sidebar (add them on the Connections page).",
-            icon=":material/info:")
-    st.page_link("app_pages/connections.py", label="Go to Connections", icon=":material/link:")
-    st.stop()
-assert client is not None and integration is not None
+client, integration = state.require_selection("post settlements")
 db = state.database()
 st.caption(f"{client.name} · {integration.name} · QuickBooks: {client.company_name or client.realm_id}"
            + (" (local sandbox)" if client.kind == "sandbox" else ""))

@@ -19,14 +19,7 @@ from services.storage import settlements as repo
 WHO = "Settlebridge app"
 
 st.title("Preview")
-client = state.current_client()
-integration = state.current_integration()
-if client is None or integration is None:
-    st.info("Choose a client and an integration in the sidebar (add them on the Connections page).",
-            icon=":material/info:")
-    st.page_link("app_pages/connections.py", label="Go to Connections", icon=":material/link:")
-    st.stop()
-assert client is not None and integration is not None
+client, integration = state.require_selection("preview documents")
 CLIENT, INTEGRATION = client, integration
 db = state.database()
 st.caption(f"{client.name} · {integration.name} ({integration.channel.value.title()}) · inventory tracking "

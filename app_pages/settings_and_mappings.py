@@ -7,12 +7,7 @@ import streamlit as st
 from components import integration_settings, mapping_grid, state
 
 st.title("Settings and Mappings")
-client = state.current_client()
-integration = state.current_integration()
-if client is None or integration is None:
-    st.info("Choose a client and an integration in the sidebar (add them on the Connections page).")
-    st.stop()
-assert client is not None and integration is not None
+client, integration = state.require_selection("map channel products")
 st.caption(f"{client.name} · {integration.name} ({integration.channel.value})")
 
 # links from "mapping not found" carry ?tab=mappings so the accountant lands on the grid

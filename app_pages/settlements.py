@@ -28,14 +28,7 @@ WHO = "Settlebridge app"
 
 st.title("Settlements")
 
-client = state.current_client()
-integration = state.current_integration()
-if client is None or integration is None:
-    what = "a client" if client is None else f"an integration (a sales channel) for {client.name}"
-    st.info(f"To import settlements, first add {what} on the Connections page.", icon=":material/info:")
-    st.page_link("app_pages/connections.py", label="Go to Connections", icon=":material/link:")
-    st.stop()
-assert client is not None and integration is not None
+client, integration = state.require_selection("import settlements")
 
 db = state.database()
 st.caption(f"{client.name} · {integration.name} ({integration.channel.value.title()})")

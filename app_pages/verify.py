@@ -19,14 +19,7 @@ POSTED = (SettlementStatus.POSTED, SettlementStatus.POSTED_WITH_ERRORS, Settleme
           SettlementStatus.POSTING, SettlementStatus.FAILED)
 
 st.title("Verify")
-client = state.current_client()
-integration = state.current_integration()
-if client is None or integration is None:
-    st.info("Choose a client and an integration in the sidebar (add them on the Connections page).",
-            icon=":material/info:")
-    st.page_link("app_pages/connections.py", label="Go to Connections", icon=":material/link:")
-    st.stop()
-assert client is not None and integration is not None
+client, integration = state.require_selection("verify postings")
 db = state.database()
 
 infos = [i for i in repo.list_settlements(db, integration) if i.status in POSTED]

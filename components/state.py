@@ -80,3 +80,22 @@ def current_integration() -> Integration | None:
         return repo.get_integration(database(), client, name)
     except Exception:
         return None
+
+
+def require_selection(purpose: str = "") -> tuple[Client, Integration]:
+    """The current client and integration, or (when either is missing) a note saying where to add
+    one, a link to Connections, and the end of this page's run.
+
+    ``purpose`` completes "To ..., first add ..." (e.g. "import settlements").
+    """
+    client = current_client()
+    integration = current_integration()
+    if client is None or integration is None:
+        what = "a client" if client is None else f"an integration (a sales channel) for {client.name}"
+        lead = f"To {purpose}, first" if purpose else "First"
+        st.info(f"{lead} add {what} on the Connections page, then choose it in the sidebar.",
+                icon=":material/info:")
+        st.page_link("app_pages/connections.py", label="Go to Connections", icon=":material/link:")
+        st.stop()
+    assert client is not None and integration is not None
+    return client, integration
