@@ -168,15 +168,8 @@ class Company:
     def create(self, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
         type_ = self.canonical(type_)
         with self.lock:
-            try:
+            with self._writing():
                 body = self._create(type_, payload)
-                self.commit()
-            except QboFault:
-                raise  # refused before anything changed
-            except BaseException:
-                self.store.rollback()
-                self.reload_if_needed()
-                raise
             return self.wrap(type_, self.decorate(type_, body))
 
     def _create(self, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -197,15 +190,8 @@ class Company:
     def update(self, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
         type_ = self.canonical(type_)
         with self.lock:
-            try:
+            with self._writing():
                 body = self._update(type_, payload)
-                self.commit()
-            except QboFault:
-                raise  # refused before anything changed
-            except BaseException:
-                self.store.rollback()
-                self.reload_if_needed()
-                raise
             return self.wrap(type_, self.decorate(type_, body))
 
     def _update(self, type_: str, payload: dict[str, Any], private: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -243,17 +229,9 @@ class Company:
 
     def delete(self, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
         type_ = self.canonical(type_)
-        with self.lock:
-            try:
-                answer = self._delete(type_, payload)
-                self.commit()
-            except QboFault:
-                raise  # refused before anything changed
-            except BaseException:
-                self.store.rollback()
-                self.reload_if_needed()
-                raise
-            return answer
+        with self._writing():
+            answer = self._delete(type_, payload)
+        return answer
 
     def _delete(self, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
         if type_ in SINGLETONS:
@@ -273,7 +251,7 @@ class Company:
     def void(self, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
         type_ = self.canonical(type_)
         with self.lock:
-            try:
+            with self._writing():
                 if type_ not in TRANSACTIONS or type_ in ("Bill", "Deposit"):
                     raise QboFault(500, "Unsupported Operation", f"Operation Void is not supported on {type_}")
                 current = self.get(type_, str(payload.get("Id", "")))
@@ -282,14 +260,23 @@ class Company:
                 voided = entities.voided(current)
                 voided["SyncToken"] = current["SyncToken"]
                 body = self._update(type_, voided, private=voided.pop(PRIVATE))
+            return self.wrap(type_, body)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write under the lock: committed when the block ends; rolled back, with memory put
+        back to what the store holds, when it raises anything but a QBO fault (a fault is raised
+        before anything changed)."""
+        with self.lock:
+            try:
+                yield
                 self.commit()
             except QboFault:
-                raise  # refused before anything changed
+                raise
             except BaseException:
                 self.store.rollback()
                 self.reload_if_needed()
                 raise
-            return self.wrap(type_, body)
 
     def reload_if_needed(self) -> None:
         """After a failed write, put memory back to what the store holds."""
