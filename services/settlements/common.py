@@ -14,13 +14,15 @@ import datetime as dt
 import io
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import islice, repeat
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from services.records import Category, Issue, ParseResult, SettlementRow, error
+from services.records import Category, Issue, ParseResult, SettlementRow, error, warning
+
+T = TypeVar("T")
 
 MAX_BYTES = 512 * 1024 * 1024  # beyond this a "report" is not one; refuse before reading it
 
@@ -315,6 +317,22 @@ class Const:
 
     def __init__(self, value: Any) -> None:
         self.value = value
+
+
+def read_companions(name: str, companions: Sequence[tuple[str, bytes]],
+                    reader: Callable[[str, bytes], tuple[dict[str, T], list[Issue]]],
+                    *, missing: str, code: str) -> tuple[dict[str, T], list[Issue]]:
+    """The orders of the companion exports uploaded with report ``name`` (read by ``reader``), and
+    their issues; a warning (``missing``, ``code``) when none came, since sales then carry no SKUs."""
+    orders: dict[str, T] = {}
+    issues: list[Issue] = []
+    for cname, cdata in companions:
+        got, problems = reader(cname, cdata)
+        orders.update(got)
+        issues.extend(problems)
+    if not companions:
+        issues.append(warning(missing, name, code=code))
+    return orders, issues
 
 
 def fail(name: str, message: str, row: int | None = None) -> ParseResult:

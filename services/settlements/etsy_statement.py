@@ -20,7 +20,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from services.records import Category, Channel, FeeKind, Issue, ParseResult, SettlementRow, error, warning
+from services.records import Category, Channel, FeeKind, ParseResult, SettlementRow, error, warning
 from services.settlements import etsy_items
 from services.settlements.common import (
     FormatError,
@@ -31,6 +31,7 @@ from services.settlements.common import (
     has_header,
     parse_amount,
     parse_date,
+    read_companions,
 )
 from services.settlements.etsy_items import EtsyOrder
 
@@ -104,15 +105,10 @@ def _parse(name: str, data: bytes, companions: list[tuple[str, bytes]]) -> Parse
     text, _ = decode(data)
     table = find_table(text, ",", REQUIRED, within=1)
     g = {c: table.getter(c) for c in COLUMNS}
-    issues: list[Issue] = []
-    orders: dict[str, EtsyOrder] = {}
-    for cname, cdata in companions:
-        got, problems = etsy_items.read_orders(cname, cdata)
-        orders.update(got)
-        issues.extend(problems)
-    if not companions:
-        issues.append(warning("no Etsy sold-order-items export was uploaded with this statement, so sales carry no "
-                              "SKUs or quantities; upload both files together", name, code="no_items_export"))
+    orders, issues = read_companions(
+        name, companions, etsy_items.read_orders, code="no_items_export",
+        missing="no Etsy sold-order-items export was uploaded with this statement, so sales carry no "
+                 "SKUs or quantities; upload both files together")
     lines: list[_Line] = []
     deposits: list[dt.date] = []
     currencies: set[str] = set()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_FLOOR, Decimal
 
-from services.records import Category, Channel, FeeKind, Issue, ParseResult, SettlementRow, error, warning
+from services.records import Category, Channel, FeeKind, ParseResult, SettlementRow, error, warning
 from services.settlements import shopify_orders
 from services.settlements.common import (
     FormatError,
@@ -29,6 +29,7 @@ from services.settlements.common import (
     has_header,
     parse_amount,
     parse_date,
+    read_companions,
 )
 from services.settlements.shopify_orders import LineItem, Order
 
@@ -135,15 +136,10 @@ def _parse(name: str, data: bytes, companions: list[tuple[str, bytes]]) -> Parse
     text, _ = decode(data)
     table = find_table(text, ",", REQUIRED, within=1)
     g = {c: table.getter(c) for c in COLUMNS}
-    issues: list[Issue] = []
-    orders: dict[str, Order] = {}
-    for cname, cdata in companions:
-        got, problems = shopify_orders.read_orders(cname, cdata)
-        orders.update(got)
-        issues.extend(problems)
-    if not companions:
-        issues.append(warning("no Shopify orders export was uploaded with this payout export, so sales carry no "
-                              "SKUs or quantities; upload both files together", name, code="no_orders_export"))
+    orders, issues = read_companions(
+        name, companions, shopify_orders.read_orders, code="no_orders_export",
+        missing="no Shopify orders export was uploaded with this payout export, so sales carry no "
+                 "SKUs or quantities; upload both files together")
     rows: list[SettlementRow] = []
     payout_dates = []
     currencies: set[str] = set()
