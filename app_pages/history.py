@@ -61,11 +61,8 @@ st.dataframe(history_frame(infos), hide_index=True, width="stretch", key="his_ta
                             "Last change": st.column_config.DatetimeColumn("Last change (UTC)",
                                                                            format="D MMM YYYY HH:mm")})
 
-by_id = {i.settlement_id: i for i in infos}
-ids = list(by_id)
-chosen = st.selectbox("Settlement", ids, key="his_settlement",
-                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y}")
-info = by_id[chosen]
+info = state.pick_settlement(infos, key="his_settlement")
+chosen = info.settlement_id
 st.caption(money_caption(info))
 if info.status in NEXT:
     st.markdown(NEXT[info.status])

@@ -31,12 +31,8 @@ if not infos:
     st.info("No settlement imported yet for this integration.", icon=":material/info:")
     st.page_link("app_pages/settlements.py", label="Import settlements", icon=":material/upload_file:")
     st.stop()
-by_id = {i.settlement_id: i for i in infos}
-ids = list(by_id)
-wanted = st.query_params.get("settlement")
-chosen = st.selectbox("Settlement", ids, index=ids.index(wanted) if wanted in ids else 0, key="post_settlement",
-                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y}")
-info = by_id[chosen]
+info = state.pick_settlement(infos, key="post_settlement")
+chosen = info.settlement_id
 st.caption(money_caption(info))
 
 if info.status is SettlementStatus.MAPPING_NOT_FOUND:

@@ -30,13 +30,8 @@ if not infos:
     st.info("No settlement imported yet for this integration.", icon=":material/info:")
     st.page_link("app_pages/settlements.py", label="Import settlements", icon=":material/upload_file:")
     st.stop()
-ids = [i.settlement_id for i in infos]
-wanted = st.query_params.get("settlement")
-default = ids.index(wanted) if wanted in ids else 0
-by_id = {i.settlement_id: i for i in infos}
-chosen = st.selectbox("Settlement", ids, index=default, key="pre_settlement",
-                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y}")
-info = by_id[chosen]
+info = state.pick_settlement(infos, key="pre_settlement")
+chosen = info.settlement_id
 # the status lives beside the picker, not in its labels, so that it is fresh after Retry import
 st.caption(f"Status: {info.status.value.replace('_', ' ')}")
 

@@ -27,12 +27,9 @@ if not infos:
     st.info("No settlement of this integration has been posted yet: post one first.", icon=":material/info:")
     st.page_link("app_pages/post.py", label="Post", icon=":material/send:")
     st.stop()
-by_id = {i.settlement_id: i for i in infos}
-ids = list(by_id)
-wanted = st.query_params.get("settlement")
-chosen = st.selectbox("Settlement", ids, index=ids.index(wanted) if wanted in ids else 0, key="ver_settlement",
-                      format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y}")
-st.caption(money_caption(by_id[chosen]))
+info = state.pick_settlement(infos, key="ver_settlement")
+chosen = info.settlement_id
+st.caption(money_caption(info))
 st.caption("Reads every posted document back from QuickBooks and checks: the lines are on the mapped "
            "inventory items (never \"Product\" with tracking on), totals and the tie-out, quantities on hand, "
            "the cost of goods sold in Profit and Loss and the inventory asset in the Balance Sheet against "

@@ -7,9 +7,11 @@ pages.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 
-from services.records import Client, Integration
+from services.records import Client, Integration, SettlementInfo
 from services.storage import Database, open_database
 from services.storage import clients as repo
 
@@ -99,3 +101,14 @@ def require_selection(purpose: str = "") -> tuple[Client, Integration]:
         st.stop()
     assert client is not None and integration is not None
     return client, integration
+
+
+def pick_settlement(infos: Sequence[SettlementInfo], *, key: str) -> SettlementInfo:
+    """A selectbox of ``infos`` labelled by settlement id and period (the status is shown beside it
+    by the page, so the labels never go stale); ``?settlement=ID`` in the URL preselects one."""
+    by_id = {i.settlement_id: i for i in infos}
+    ids = list(by_id)
+    wanted = st.query_params.get("settlement")
+    chosen = st.selectbox("Settlement", ids, index=ids.index(wanted) if wanted in ids else 0, key=key,
+                          format_func=lambda s: f"{s} · {by_id[s].start:%d %b} – {by_id[s].end:%d %b %Y}")
+    return by_id[chosen]
