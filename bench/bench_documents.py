@@ -29,6 +29,7 @@ from services.records import (
     MappingType,
     Settlement,
     SettlementRow,
+    SettlementRows,
     Severity,
 )
 from services.routing import routing_from_settings
@@ -83,7 +84,8 @@ def generate(rows: int = ROWS, seed: int = 7) -> Settlement:
             n += 1
     total = sum((r.amount for r in out), Decimal("0.00"))
     return Settlement("24288931001", Channel.AMAZON, "amazon_v2", "Amazon.com", "USD", START,
-                      START + dt.timedelta(days=DAYS - 1), START + dt.timedelta(days=DAYS + 1), total, tuple(out),
+                      START + dt.timedelta(days=DAYS - 1), START + dt.timedelta(days=DAYS + 1), total,
+                      SettlementRows.from_rows(out),
                       stated_total=total)
 
 

@@ -42,13 +42,14 @@ def _timed(fn: Any) -> tuple[float, Any]:
 
 
 def _settlement(n: int) -> Any:
-    from services.records import Category, Channel, Settlement, SettlementRow
+    from services.records import Category, Channel, Settlement, SettlementRow, SettlementRows
 
     rows = tuple(SettlementRow(source_row=k + 1, category=Category.PRODUCT_SALE, amount=Decimal("12.00"),
                                date=dt.date(2026, 3, 1 + k % 28), order_id=f"O-{k}", sku=f"SKU-{k:05d}",
                                title=f"Product number {k}", quantity=1 + k % 3) for k in range(n))
     return Settlement("BENCH-1", Channel.AMAZON, "amazon_v2", "Amazon.com", "USD", dt.date(2026, 3, 1),
-                      dt.date(2026, 3, 31), dt.date(2026, 4, 2), sum((r.amount for r in rows), Decimal(0)), rows)
+                      dt.date(2026, 3, 31), dt.date(2026, 4, 2), sum((r.amount for r in rows), Decimal(0)),
+                      SettlementRows.from_rows(rows))
 
 
 def main() -> dict[str, Any]:

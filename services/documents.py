@@ -87,7 +87,7 @@ from services.records import (
     MappingType,
     QboItem,
     Settlement,
-    SettlementRow,
+    SettlementRows,
     Severity,
     Sku,
     error,
@@ -298,27 +298,28 @@ def find_unmapped(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
     given) names a QBO item that no longer exists or is inactive.
     """
     PS, PR = Category.PRODUCT_SALE, Category.PRODUCT_REFUND
-    skus = {r.sku for r in settlement.rows if r.category is PS or r.category is PR}
+    rows = settlement.rows
+    skus = {sku for c, sku in zip(rows.category, rows.sku, strict=True) if c is PS or c is PR}
     bad = {sku for sku in skus if _unusable(sku, mappings.get(sku), items)}
     if not bad:
         return []
     stats: dict[Sku, list] = {}
-    for r in settlement.rows:
-        c = r.category
-        if (c is not PS and c is not PR) or r.sku not in bad:
+    for c, sku, title, quantity, day in zip(rows.category, rows.sku, rows.title, rows.quantity, rows.date,
+                                           strict=True):
+        if (c is not PS and c is not PR) or sku not in bad:
             continue
-        s = stats.get(r.sku)
+        s = stats.get(sku)
         if s is None:
-            stats[r.sku] = [r.title, abs(r.quantity or 0), 1, r.date, r.date]
+            stats[sku] = [title, abs(quantity or 0), 1, day, day]
         else:
-            s[1] += abs(r.quantity or 0)
+            s[1] += abs(quantity or 0)
             s[2] += 1
-            if not s[0] and r.title:
-                s[0] = r.title
-            if r.date < s[3]:
-                s[3] = r.date
-            if r.date > s[4]:
-                s[4] = r.date
+            if not s[0] and title:
+                s[0] = title
+            if day < s[3]:
+                s[3] = day
+            if day > s[4]:
+                s[4] = day
     out: list[UnmappedSku] = []
     for sku in sorted(stats):
         reason = _unusable(sku, mappings.get(sku), items)
@@ -398,7 +399,8 @@ def _build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
 
     net_sales, net_refunds = _facilitator_netting(rows, settings, issues, file)
     left_out: list[int] = []
-    pending: list[tuple[_Acc, SettlementRow, bool]] = []  # rows whose units are derived after the loop
+    # rows whose units are derived after the loop: (line, order id, order item, sku, amount, refund)
+    pending: list[tuple[_Acc, str, str, Sku, Money, bool]] = []
 
     item_prices: dict[Sku, Decimal] = {}
     if items is not None and tracking:
@@ -431,9 +433,10 @@ def _build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
     by_date_mode = by_settlement or by_day
     key: tuple
 
-    for r in rows:
-        n = r.source_row
-        d = r.date
+    # the columns, zipped: no row record is made
+    for n, d, cat, amt, order_id, order_item, sku, title, q, is_refund, fee_kind, raw_type in zip(
+            rows.source_row, rows.date, rows.category, rows.amount, rows.order_id, rows.order_item, rows.sku,
+            rows.title, rows.quantity, rows.is_refund, rows.fee_kind, rows.raw_type, strict=True):
         if by_date_mode:
             gid = by_date.get(d)
             if gid is None:
@@ -449,7 +452,7 @@ def _build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
             ym_ = months.get(d)
             if ym_ is None:
                 ym_ = months[d] = (d.year, d.month)
-            ok = (r.order_id or NO_ORDER, ym_)
+            ok = (order_id or NO_ORDER, ym_)
             gid = order_groups.get(ok)
             if gid is None:
                 gid = order_groups[ok] = len(groups)
@@ -457,24 +460,21 @@ def _build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
                 last.append(d)
             elif d > last[gid]:
                 last[gid] = d
-        cat = r.category
-        amt = r.amount
         if cat is PS or cat is PR:
-            refund = r.is_refund or cat is PR
-            key = (gid, S_REFUNDS if refund else S_SALES, r.sku)
+            refund = is_refund or cat is PR
+            key = (gid, S_REFUNDS if refund else S_SALES, sku)
             a = acc.get(key)
             if a is None:
                 a = acc[key] = _Acc()
-                a.title = r.title
-            elif not a.title and r.title:
-                a.title = r.title
-            q = r.quantity
+                a.title = title
+            elif not a.title and title:
+                a.title = title
             if refund:
                 a.amount -= amt
                 if q is None:
                     q = 0
                     if amt < 0:
-                        pending.append((a, r, True))
+                        pending.append((a, order_id, order_item, sku, amt, True))
                     else:
                         a.note(QTY_NONE)
             else:
@@ -482,16 +482,16 @@ def _build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
                 if q is None:
                     q = 0
                     if amt > 0:
-                        pending.append((a, r, False))
+                        pending.append((a, order_id, order_item, sku, amt, False))
                     else:
                         a.note(QTY_NONE)
             a.qty += q if q >= 0 else -q
             a.rows.append(n)
         elif cat is SH or cat is TC or cat is TW or cat is PM or cat is GW:
-            if (cat is TC or cat is TW) and r.order_id in (net_refunds if r.is_refund else net_sales):
+            if (cat is TC or cat is TW) and order_id in (net_refunds if is_refund else net_sales):
                 left_out.append(n)
                 continue
-            if r.is_refund:
+            if is_refund:
                 key = (gid, S_REFUNDS, id(cat))
                 a = acc.get(key)
                 if a is None:
@@ -506,10 +506,10 @@ def _build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
             a.rows.append(n)
         else:
             if cat is FEE:
-                sub: object = id(r.fee_kind) if r.fee_kind is not None else OTHER_ID
+                sub: object = id(fee_kind) if fee_kind is not None else OTHER_ID
             elif cat is UNCL:
-                sub = r.raw_type
-                unclassified.setdefault(r.raw_type or "(no type)", []).append(n)
+                sub = raw_type
+                unclassified.setdefault(raw_type or "(no type)", []).append(n)
             else:
                 sub = None
             if amt < 0 or (amt == 0 and cat is FEE):
@@ -530,13 +530,12 @@ def _build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping],
             if d > last[gid]:
                 last[gid] = d
     if pending:
-        by_item, by_sku = _sales_index(rows, {r.order_id for _, r, refund in pending if refund and r.order_item},
-                                       {r.sku for _, r, _ in pending})
-        for a, r, refund in pending:
+        by_item, by_sku = _sales_index(rows, {p[1] for p in pending if p[5] and p[2]}, {p[3] for p in pending})
+        for a, order_id, order_item, sku, amt, refund in pending:
             if refund:
-                q, how = _derive_refund_qty(r, by_item, by_sku, item_prices)
+                q, how = _derive_refund_qty(order_id, order_item, sku, amt, by_item, by_sku, item_prices)
             else:
-                q, how = _derive_sale_qty(r, by_sku, item_prices)
+                q, how = _derive_sale_qty(sku, amt, by_sku, item_prices)
             a.qty += q
             a.note(how)
 
@@ -679,7 +678,7 @@ def _titles(acc: dict[tuple, _Acc]) -> dict[Sku, str]:
     return {k[2]: a.title for k, a in acc.items() if isinstance(k[2], str) and a.title}
 
 
-def _facilitator_netting(rows: tuple[SettlementRow, ...], settings: Routing, issues: list[Issue],
+def _facilitator_netting(rows: SettlementRows, settings: Routing, issues: list[Issue],
                          file: str) -> tuple[frozenset[str], frozenset[str]]:
     """Per side (sales, refunds), the order ids whose facilitator tax withheld and tax collected net
     to zero: their tax rows are left out. An order whose amounts do not net to zero is kept, with a
@@ -690,14 +689,13 @@ def _facilitator_netting(rows: tuple[SettlementRow, ...], settings: Routing, iss
     # keyed by the order id alone, one dict per side: a string's hash is cached, a tuple's is not
     withheld: tuple[dict[str, Money], dict[str, Money]] = ({}, {})
     collected: tuple[dict[str, Money], dict[str, Money]] = ({}, {})
-    for r in rows:
-        c = r.category
+    for c, refund, order_id, amount in zip(rows.category, rows.is_refund, rows.order_id, rows.amount, strict=True):
         if c is TW:
-            w = withheld[r.is_refund]
-            w[r.order_id] = w.get(r.order_id, ZERO) + r.amount
+            w = withheld[refund]
+            w[order_id] = w.get(order_id, ZERO) + amount
         elif c is TC:
-            t = collected[r.is_refund]
-            t[r.order_id] = t.get(r.order_id, ZERO) + r.amount
+            t = collected[refund]
+            t[order_id] = t.get(order_id, ZERO) + amount
     out = []
     for side in (0, 1):
         got = collected[side]
@@ -706,9 +704,10 @@ def _facilitator_netting(rows: tuple[SettlementRow, ...], settings: Routing, iss
         mismatched = withheld[side].keys() - nets
         if mismatched:
             first: dict[str, int] = {}
-            for r in rows:
-                if (r.category is TW or r.category is TC) and r.is_refund == bool(side):
-                    first.setdefault(r.order_id, r.source_row)
+            for c, refund, order_id, line in zip(rows.category, rows.is_refund, rows.order_id, rows.source_row,
+                                                 strict=True):
+                if (c is TW or c is TC) and refund == bool(side):
+                    first.setdefault(order_id, line)
             for o in sorted(mismatched):
                 issues.append(warning(f"Order {o or '(no order)'}: marketplace facilitator tax withheld "
                                       f"{money_str(withheld[side][o])} does not match the tax collected "
@@ -717,34 +716,35 @@ def _facilitator_netting(rows: tuple[SettlementRow, ...], settings: Routing, iss
     return out[0], out[1]
 
 
-def _sales_index(rows: tuple[SettlementRow, ...], orders: set[str], skus: set[Sku],
+def _sales_index(rows: SettlementRows, orders: set[str], skus: set[Sku],
                  ) -> tuple[dict[tuple[str, str], list], dict[Sku, list]]:
     """(order id, order item) → [units, money] for sales of ``orders``, and SKU → [units, money] for
     ``skus``, over sale rows with units and money (what refund quantities are derived from)."""
     by_item: dict[tuple[str, str], list] = {}
     by_sku: dict[Sku, list] = {}
     PS = Category.PRODUCT_SALE
-    for r in rows:
-        if r.category is not PS or r.is_refund:
+    for c, refund, q, amount, order_id, order_item, sku in zip(
+            rows.category, rows.is_refund, rows.quantity, rows.amount, rows.order_id, rows.order_item, rows.sku,
+            strict=True):
+        if c is not PS or refund:
             continue
-        q = r.quantity
-        if q is None or q <= 0 or r.amount <= 0:  # only real sales say what a unit sold for
+        if q is None or q <= 0 or amount <= 0:  # only real sales say what a unit sold for
             continue
-        if r.order_item and r.order_id in orders:
-            k = (r.order_id, r.order_item)
+        if order_item and order_id in orders:
+            k = (order_id, order_item)
             s = by_item.get(k)
             if s is None:
-                by_item[k] = [q, r.amount]
+                by_item[k] = [q, amount]
             else:
                 s[0] += q
-                s[1] += r.amount
-        if r.sku in skus:
-            t = by_sku.get(r.sku)
+                s[1] += amount
+        if sku in skus:
+            t = by_sku.get(sku)
             if t is None:
-                by_sku[r.sku] = [q, r.amount]
+                by_sku[sku] = [q, amount]
             else:
                 t[0] += q
-                t[1] += r.amount
+                t[1] += amount
     return by_item, by_sku
 
 
@@ -754,23 +754,23 @@ def _units(money: Money, price: Decimal) -> int:
     return int((abs(money) / price).to_integral_value(rounding=ROUND_HALF_UP))
 
 
-def _derive_refund_qty(r: SettlementRow, by_item: dict, by_sku: dict,
+def _derive_refund_qty(order_id: str, order_item: str, sku: Sku, amount: Money, by_item: dict, by_sku: dict,
                        item_prices: dict[Sku, Decimal]) -> tuple[int, str]:
-    if r.order_item:
-        sale = by_item.get((r.order_id, r.order_item))
+    if order_item:
+        sale = by_item.get((order_id, order_item))
         if sale is not None:
             units, money = sale
-            return min(units, _units(r.amount, money / units)), QTY_ORDER_ITEM
-    return _derive_sale_qty(r, by_sku, item_prices)
+            return min(units, _units(amount, money / units)), QTY_ORDER_ITEM
+    return _derive_sale_qty(sku, amount, by_sku, item_prices)
 
 
-def _derive_sale_qty(r: SettlementRow, by_sku: dict, item_prices: dict[Sku, Decimal]) -> tuple[int, str]:
-    s = by_sku.get(r.sku)
+def _derive_sale_qty(sku: Sku, amount: Money, by_sku: dict, item_prices: dict[Sku, Decimal]) -> tuple[int, str]:
+    s = by_sku.get(sku)
     if s is not None:
-        return _units(r.amount, s[1] / s[0]), QTY_ASP
-    price = item_prices.get(r.sku)
+        return _units(amount, s[1] / s[0]), QTY_ASP
+    price = item_prices.get(sku)
     if price:
-        return _units(r.amount, price), QTY_ITEM_PRICE
+        return _units(amount, price), QTY_ITEM_PRICE
     return 1, QTY_ASSUMED
 
 

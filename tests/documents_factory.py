@@ -16,6 +16,7 @@ from services.records import (
     QboItem,
     Settlement,
     SettlementRow,
+    SettlementRows,
 )
 
 D = dt.date(2026, 3, 14)
@@ -40,7 +41,7 @@ def settlement(rows: list[SettlementRow] | tuple[SettlementRow, ...], *, sid: st
     lines = sum((r.amount for r in rows), Decimal("0.00"))
     return Settlement(settlement_id=sid, channel=Channel.AMAZON, format="test", marketplace="Amazon.com",
                       currency="USD", start=start, end=end, deposit_date=end + dt.timedelta(days=2),
-                      total=lines if total is None else total, rows=rows,
+                      total=lines if total is None else total, rows=SettlementRows.from_rows(rows),
                       stated_total=lines if total is None else total, source_files=("test.txt",))
 
 

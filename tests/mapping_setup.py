@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from services.records import Category, Channel, Client, Integration, Settlement, SettlementRow
+from services.records import Category, Channel, Client, Integration, Settlement, SettlementRow, SettlementRows
 from services.storage import Database
 from services.storage import clients as clients_repo
 
@@ -29,7 +29,8 @@ def settlement(n_products: int = 0) -> Settlement:
                                   quantity=qty))
     total = sum((r.amount for r in rows), Decimal(0))
     return Settlement("S-100", Channel.AMAZON, "amazon_v2", "Amazon.com", "USD", dt.date(2026, 3, 1),
-                      dt.date(2026, 3, 31), dt.date(2026, 4, 2), total, tuple(rows))
+                      dt.date(2026, 3, 31), dt.date(2026, 4, 2), total,
+                      SettlementRows.from_rows(rows))
 
 
 def make_world(db: Database, sandbox: Any, n_products: int = 0) -> tuple[Client, Integration]:

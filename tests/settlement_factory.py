@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from services.records import Category, Channel, FeeKind, Settlement, SettlementRow
+from services.records import Category, Channel, FeeKind, Settlement, SettlementRow, SettlementRows
 
 D = dt.date(2026, 3, 14)
 
@@ -40,7 +40,7 @@ def make_settlement(settlement_id: str = "23874397121", rows: tuple[SettlementRo
     return Settlement(
         settlement_id=settlement_id, channel=Channel.AMAZON, format="amazon_v2", marketplace="Amazon.ca",
         currency="CAD", start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 15), deposit_date=dt.date(2026, 3, 17),
-        total=lines, rows=rows, stated_total=lines if stated else None, source_files=source_files)
+        total=lines, rows=SettlementRows.from_rows(rows), stated_total=lines if stated else None, source_files=source_files)
 
 
 def many_rows(n: int) -> tuple[SettlementRow, ...]:

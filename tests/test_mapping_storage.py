@@ -18,6 +18,7 @@ from services.records import (
     MappingType,
     Settlement,
     SettlementRow,
+    SettlementRows,
 )
 from services.storage import Database
 from services.storage import clients as clients_repo
@@ -145,7 +146,8 @@ def test_list_channel_products__from_stored_settlements(db: Database, integ: Int
         _row(7, "ONLY-REFUND", Category.PRODUCT_REFUND, 7, 3, refund=True),
     )
     s = Settlement("S1", Channel.AMAZON, "amazon_v2", "Amazon.com", "USD", dt.date(2026, 3, 1),
-                   dt.date(2026, 3, 14), dt.date(2026, 3, 16), sum((r.amount for r in rows), D(0)), rows)
+                   dt.date(2026, 3, 14), dt.date(2026, 3, 16), sum((r.amount for r in rows), D(0)),
+                   SettlementRows.from_rows(rows))
     save_settlement(db, integ, s)
     products = {p.sku: p for p in list_channel_products(db, integ)}
     assert sorted(products) == ["=HYPERLINK(1)", "MUG-1", "ONLY-REFUND"]
@@ -163,7 +165,8 @@ def test_channel_products_signature__changes_with_settlements(db: Database, inte
     empty = channel_products_signature(db, integ)
     row = _row(1, "A", Category.PRODUCT_SALE, 3, 1)
     s = Settlement("S1", Channel.AMAZON, "amazon_v2", "Amazon.com", "USD", dt.date(2026, 3, 1),
-                   dt.date(2026, 3, 14), dt.date(2026, 3, 16), row.amount, (row,))
+                   dt.date(2026, 3, 14), dt.date(2026, 3, 16), row.amount,
+                   SettlementRows.from_rows([row]))
     save_settlement(db, integ, s)
     one = channel_products_signature(db, integ)
     assert one != empty and channel_products_signature(db, integ) == one

@@ -123,21 +123,41 @@ def test_unit__v1_with_decimal_commas_reads_the_same() -> None:
     assert comma.settlement == dot.settlement and comma.issues == dot.issues == ()
 
 
-def test_unit__make_rows_equals_the_constructor() -> None:
-    from services.records import SettlementRow
-    from services.settlements.common import Const, make_rows
+def test_unit__settlement_rows_by_column_equal_the_constructed_records() -> None:
+    from services.records import SettlementRow, SettlementRows
 
-    built = make_rows(2, {"source_row": [3, 4], "category": [C.FEE, C.PRODUCT_SALE],
-                          "amount": [Decimal("-1.00"), Decimal("2.50")], "date": Const(dt.date(2026, 3, 1)),
-                          "sku": ["A", "B"], "fee_kind": [K.STORAGE, None], "source_file": Const("f.txt")})
-    assert built == [
+    table = SettlementRows.of(2, {"source_row": [3, 4], "category": [C.FEE, C.PRODUCT_SALE],
+                                  "amount": [Decimal("-1.00"), Decimal("2.50")], "sku": ["A", "B"],
+                                  "fee_kind": [K.STORAGE, None]},
+                              date=dt.date(2026, 3, 1), source_file="f.txt")
+    expected = [
         SettlementRow(3, C.FEE, Decimal("-1.00"), dt.date(2026, 3, 1), sku="A", fee_kind=K.STORAGE, source_file="f.txt"),
         SettlementRow(4, C.PRODUCT_SALE, Decimal("2.50"), dt.date(2026, 3, 1), sku="B", source_file="f.txt"),
     ]
-    assert hash(built[0]) == hash(SettlementRow(3, C.FEE, Decimal("-1.00"), dt.date(2026, 3, 1), sku="A",
-                                                fee_kind=K.STORAGE, source_file="f.txt"))
+    built = list(table)
+    assert built == expected
+    assert table[1] == expected[1] and table[-1] == expected[1]
+    assert table[1:] == SettlementRows.from_rows(expected[1:])
+    assert SettlementRows.from_rows(expected) == table and table.total == Decimal("1.50")
+    assert table.amount == (Decimal("-1.00"), Decimal("2.50")) and table.title == ("", "")
+    assert hash(built[0]) == hash(expected[0])
     with pytest.raises(AttributeError):
         built[0].sku = "changed"  # type: ignore[misc]
+    with pytest.raises(KeyError, match="amount"):
+        SettlementRows.of(1, {"source_row": [1], "category": [C.FEE]}, date=dt.date(2026, 3, 1))
+    with pytest.raises(ValueError, match="column sku has 1 values"):
+        SettlementRows.of(2, {"source_row": [1, 2], "category": [C.FEE] * 2, "amount": [Decimal(0)] * 2,
+                              "sku": ["A"]}, date=dt.date(2026, 3, 1))
+
+
+def test_unit__settlement_rows_iterate_across_chunks_in_order() -> None:
+    from services.records import SettlementRow, SettlementRows
+
+    rows = [SettlementRow(i + 2, C.FEE, Decimal(i) / 100, dt.date(2026, 3, 1 + i % 28), sku=f"S{i % 7}")
+            for i in range(10_000)]
+    table = SettlementRows.from_rows(rows)
+    assert list(table) == rows and len(table) == 10_000
+    assert table.total == sum((r.amount for r in rows), Decimal("0.00"))
 
 
 def test_unit__ebay_fees_written_as_positive_charges_read_the_same() -> None:

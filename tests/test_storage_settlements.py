@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from services.errors import ConcurrentEdit, DuplicateSettlement, NotFound
-from services.records import Channel, Integration, SettlementStatus
+from services.records import Channel, Integration, SettlementRows, SettlementStatus
 from services.storage import Database
 from services.storage import clients as clients_repo
 from services.storage import settlements as repo
@@ -49,7 +49,7 @@ def test_round_trip__many_rows_cross_chunks(db: Database, integration: Integrati
     settlement = make_settlement("BIG-1", rows=rows)
     repo.save_settlement(db, integration, settlement, [("big.txt", "b" * 64)])
     loaded = repo.load_settlement(db, integration, "BIG-1")
-    assert loaded.rows == rows
+    assert tuple(loaded.rows) == rows and loaded.rows == settlement.rows
     assert repo.get_settlement_info(db, integration, "BIG-1").lines_total == settlement.lines_total
 
 
@@ -98,7 +98,7 @@ def test_replace__allowed_only_before_posting(sqlite_db: Database, status: Settl
                                     replace=True)
         assert info.id == first.id and info.version == 3 and info.status is SettlementStatus.IMPORTED
         assert info.row_count == 3 and info.created_by == "alice"
-        assert repo.load_settlement(db, integration, first.settlement_id).rows == corrected_rows
+        assert repo.load_settlement(db, integration, first.settlement_id).rows == SettlementRows.from_rows(corrected_rows)
         assert [e.what for e in repo.list_events(db, integration)] == ["imported", "replaced"]
         assert [f.name for f in repo.find_imported_files(db, integration, ["a" * 64, "d" * 64])] == ["s2.txt"]
     else:
@@ -106,7 +106,7 @@ def test_replace__allowed_only_before_posting(sqlite_db: Database, status: Settl
             repo.save_settlement(db, integration, corrected, FILES, replace=True)
         assert f"cannot be replaced: its status is {status.value} (it is being posted or has been posted" \
             in caught.value.message
-        assert repo.load_settlement(db, integration, first.settlement_id).rows == sample_rows()
+        assert repo.load_settlement(db, integration, first.settlement_id).rows == SettlementRows.from_rows(sample_rows())
 
 
 def test_save__a_failure_midway_stores_nothing(db: Database, integration: Integration) -> None:

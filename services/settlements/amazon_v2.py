@@ -14,8 +14,8 @@ CA files write ``2026-03-14`` / ``2026-03-14 08:49:04 UTC`` and ``.`` decimals; 
 
 Files reach a million lines, so this parser is vectorised: pyarrow reads the needed columns as
 strings, each column is dictionary-encoded, and amounts, dates, quantities and classifications
-are computed once per *distinct* value, then spread over the rows by index. Rows are built with
-:func:`services.settlements.common.make_rows`.
+are computed once per *distinct* value, then spread over the rows by index into the columns of
+:class:`~services.records.SettlementRows` (no per-row object is made).
 """
 
 from __future__ import annotations
@@ -31,14 +31,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from services.records import Category, Channel, Issue, ParseResult, Settlement, error, warning
+from services.records import Category, Channel, Issue, ParseResult, Settlement, SettlementRows, error, warning
 from services.settlements import amazon_types
 from services.settlements.common import (
-    Const,
     FormatError,
     fail,
     has_header,
-    make_rows,
     parse_amount,
     parse_date,
 )
@@ -112,13 +110,13 @@ class _Col:
         self.idx = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in arr.chunks])
         self.values = pc.utf8_trim_whitespace(arr.chunk(0).dictionary).to_pylist()
 
-    def take(self, mapped: list[Any], rows: np.ndarray) -> list[Any]:
+    def take(self, mapped: list[Any], rows: np.ndarray) -> tuple[Any, ...]:
         """``mapped[i]`` is the value for distinct string i; returns it per row in ``rows``."""
         arr = np.empty(len(mapped), dtype=object)
         arr[:] = mapped
-        return arr[self.idx[rows]].tolist()  # type: ignore[no-any-return]
+        return tuple(arr[self.idx[rows]])
 
-    def text(self, rows: np.ndarray) -> list[str]:
+    def text(self, rows: np.ndarray) -> tuple[str, ...]:
         return self.take(self.values, rows)
 
     def at(self, i: int) -> str:
@@ -298,11 +296,12 @@ def _parse(name: str, data: bytes) -> ParseResult:
         posted_dt = _Col(extra.column("posted-date-time") if extra.num_columns else None, n)
         fallback = posted_dt.take([parse_date(v) for v in posted_dt.values], rows_idx)
         bad_dates = 0
+        filled = list(dates)
         for i, d in enumerate(dates):
             if d is not None:
                 continue
             text = posted.values[posted.idx[rows_idx[i]]]
-            dates[i] = (fallback[i] if not text else None) or deposit or end or start
+            filled[i] = (fallback[i] if not text else None) or deposit or end or start
             if text or fallback[i] is None:
                 bad_dates += 1
                 if bad_dates <= MAX_ROW_ISSUES:
@@ -310,8 +309,9 @@ def _parse(name: str, data: bytes) -> ParseResult:
                                         code="bad_date"))
         if bad_dates > MAX_ROW_ISSUES:
             issues.append(error(f"{bad_dates - MAX_ROW_ISSUES} more lines have no usable posted-date", name))
-        if any(d is None for d in dates):
+        if any(d is None for d in filled):
             raise FormatError("no usable dates in the file", row=int(lines[rows_idx[0]]))
+        dates = tuple(filled)
 
     # classification, once per distinct (transaction-type, amount-type, amount-description)
     tt, at, ad = cols["transaction-type"], cols["amount-type"], cols["amount-description"]
@@ -337,10 +337,10 @@ def _parse(name: str, data: bytes) -> ParseResult:
             issues.append(warning(f"amount type {raws[-1]!r} is not known; kept as unclassified{more}",
                                   name, int(lines[rows_idx[hits[0]]]), code="unclassified"))
 
-    def spread(values: list[Any]) -> list[Any]:
+    def spread(values: list[Any]) -> tuple[Any, ...]:
         arr = np.empty(len(values), dtype=object)
         arr[:] = values
-        return arr[inverse].tolist()  # type: ignore[no-any-return]
+        return tuple(arr[inverse])
 
     quantity_by_value: list[int | None] = []
     for text in cols["quantity-purchased"].values:
@@ -350,7 +350,7 @@ def _parse(name: str, data: bytes) -> ParseResult:
             quantity_by_value.append(None)
             issues.append(error(f"quantity-purchased is not a whole number: {text!r}", name, code="bad_quantity"))
 
-    rows = make_rows(m, {
+    rows = SettlementRows.of(m, {
         "source_row": _source_rows(lines, rows_idx),
         "category": spread(cats),
         "amount": amount_col.take(amount_by_value, rows_idx),
@@ -362,8 +362,7 @@ def _parse(name: str, data: bytes) -> ParseResult:
         "fee_kind": spread(kinds),
         "is_refund": spread(refunds),
         "raw_type": spread(raws),
-        "source_file": Const(name),
-    })
+    }, source_file=name)
 
     # exact sum over distinct amounts weighted by their counts
     counts = np.bincount(row_amount_idx, minlength=len(amount_by_value)).tolist()
@@ -396,7 +395,7 @@ def _parse(name: str, data: bytes) -> ParseResult:
         end=end,
         deposit_date=deposit or end,
         total=stated if stated is not None else lines_total,
-        rows=tuple(rows),
+        rows=rows,
         stated_total=stated,
         source_files=(name,),
     )
@@ -407,22 +406,19 @@ _UNIT_CATEGORIES = (Category.PRODUCT_SALE, Category.PRODUCT_REFUND, Category.REI
 
 
 def _quantities(col: _Col, by_value: list[int | None], rows_idx: np.ndarray, cats: list[Any],
-                inverse: np.ndarray) -> list[Any]:
+                inverse: np.ndarray) -> tuple[Any, ...]:
     """quantity-purchased, kept on the rows that move units (V2 repeats it on every fee line)."""
     arr = np.empty(len(by_value), dtype=object)
     arr[:] = by_value
     per_row = arr[col.idx[rows_idx]]
     keeps = np.asarray([c in _UNIT_CATEGORIES for c in cats], dtype=bool)[inverse]
     per_row[~keeps] = None
-    return per_row.tolist()  # type: ignore[no-any-return]
+    return tuple(per_row)
 
 
-def _source_rows(lines: np.ndarray, rows_idx: np.ndarray) -> Any:
-    """The source line of each row; a ``range`` when they are consecutive (the usual case)."""
-    m = len(rows_idx)
-    if m and int(lines[rows_idx[-1]]) - int(lines[rows_idx[0]]) == m - 1:
-        return range(int(lines[rows_idx[0]]), int(lines[rows_idx[0]]) + m)
-    return lines[rows_idx].tolist()
+def _source_rows(lines: np.ndarray, rows_idx: np.ndarray) -> tuple[int, ...]:
+    """The source line of each row, as Python ints."""
+    return tuple(lines[rows_idx].tolist())
 
 
 def _decimal_comma(values: list[str]) -> bool:

@@ -1,4 +1,4 @@
-"""What every parser shares: decoding, amounts, dates, tables, and building rows cheaply.
+"""What every parser shares: decoding, amounts, dates, tables, and assembling the settlement.
 
 Amounts are read as text and turned into exact :class:`~decimal.Decimal` money; a report's
 decimal separator is decided once per file (``1.234,56`` in EU reports, ``1,234.56`` elsewhere).
@@ -9,18 +9,16 @@ cached, because a report repeats the same few dates thousands of times.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from itertools import islice, repeat
+from itertools import islice
 from typing import Any, Protocol, TypeVar
 
-from services.records import Category, Issue, ParseResult, SettlementRow, error, warning
+from services.records import Category, Issue, ParseResult, SettlementRow, SettlementRows, error, warning
 
 T = TypeVar("T")
 
@@ -284,41 +282,6 @@ def parse_date(text: str, *, day_first: bool = False) -> dt.date | None:
     return None
 
 
-# --- rows ------------------------------------------------------------------------------------
-
-_ROW_FIELDS = SettlementRow.__slots__
-_ROW_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(SettlementRow)
-                                 if f.default is not dataclasses.MISSING}
-_SETTERS = {f: getattr(SettlementRow, f).__set__ for f in _ROW_FIELDS}
-
-
-def make_rows(n: int, columns: dict[str, Sequence[Any] | Any]) -> list[SettlementRow]:
-    """Build ``n`` SettlementRow records column by column.
-
-    A column is a sequence of ``n`` values or one scalar for all rows (pass scalars as
-    ``Const(value)``). This writes the slots directly, which is several times faster than the
-    frozen dataclass ``__init__`` for the million-row Amazon files; the records are the same
-    (equal to ones built with ``SettlementRow(...)``) and every field is set.
-    """
-    objs: list[SettlementRow] = list(map(object.__new__, repeat(SettlementRow, n)))
-    for name in _ROW_FIELDS:
-        col = columns.get(name, Const(_ROW_DEFAULTS.get(name)))
-        if name not in columns and name not in _ROW_DEFAULTS:
-            raise KeyError(f"column {name} is required")
-        values: Iterable[Any] = repeat(col.value, n) if isinstance(col, Const) else col
-        deque(map(_SETTERS[name], objs, values), maxlen=0)
-    return objs
-
-
-class Const:
-    """One value for every row in :func:`make_rows`."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
 def read_companions(name: str, companions: Sequence[tuple[str, bytes]],
                     reader: Callable[[str, bytes], tuple[dict[str, T], list[Issue]]],
                     *, missing: str, code: str) -> tuple[dict[str, T], list[Issue]]:
@@ -388,13 +351,12 @@ def finish(name: str, *, fmt: str, channel: Any, rows: Sequence[SettlementRow], 
 
     if not rows and stated is None:
         return ParseResult(None, (*issues, error("the report has no amounts", name, code="no_rows")))
-    lines_total = Decimal("0.00")
-    for r in rows:
-        lines_total += r.amount
+    table = SettlementRows.from_rows(rows)
+    lines_total = table.total
     if stated is not None and lines_total != stated:
         issues.append(error(f"the rows sum to {lines_total:.2f} but the report states {stated_label} {stated:.2f} "
                             f"(difference {lines_total - stated:.2f})", name, stated_row, code="total_mismatch"))
-    dates = [r.date for r in rows]
+    dates = table.date
     start = start or (min(dates) if dates else None)
     end = end or (max(dates) if dates else None)
     if start is None or end is None:
@@ -404,6 +366,6 @@ def finish(name: str, *, fmt: str, channel: Any, rows: Sequence[SettlementRow], 
     settlement = Settlement(
         settlement_id=settlement_id, channel=channel, format=fmt, marketplace=marketplace,
         currency=currency or "USD", start=start, end=end, deposit_date=deposit or end,
-        total=stated if stated is not None else lines_total, rows=tuple(rows), stated_total=stated,
+        total=stated if stated is not None else lines_total, rows=table, stated_total=stated,
         source_files=source_files or (name,))
     return ParseResult(settlement, tuple(issues))

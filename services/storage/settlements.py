@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,7 @@ from services.records import (
     Settlement,
     SettlementEvent,
     SettlementInfo,
-    SettlementRow,
+    SettlementRows,
     SettlementStatus,
 )
 from services.storage.db import Database, metadata, utcnow
@@ -160,52 +160,65 @@ def _info(row: Any) -> SettlementInfo:
     )
 
 
-def _row_values(pk: int, rows: Sequence[SettlementRow], start: int) -> list[dict[str, Any]]:
-    return [{
-        "settlement_pk": pk, "seq": start + i, "source_row": r.source_row,
-        "category": r.category.value, "fee_kind": r.fee_kind.value if r.fee_kind else None,
-        "amount_cents": to_cents(r.amount), "date": r.date, "order_id": r.order_id,
-        "order_item": r.order_item, "sku": r.sku, "title": r.title, "quantity": r.quantity,
-        "is_refund": r.is_refund, "raw_type": r.raw_type, "source_file": r.source_file,
-    } for i, r in enumerate(rows)]
+class _Memo(dict[Any, Any]):
+    """A converter that converts each distinct value once (rows repeat amounts, days and types)."""
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self.convert(key)
+        return value
 
 
-def _chunks(rows: Sequence[SettlementRow]) -> Iterator[tuple[int, Sequence[SettlementRow]]]:
-    for start in range(0, len(rows), CHUNK):
-        yield start, rows[start:start + CHUNK]
+def _row_tuples(pk: int, rows: SettlementRows, start: int, stop: int, *, iso_dates: bool) -> list[tuple[Any, ...]]:
+    """Rows ``start:stop`` as tuples in ``_ROW_COLUMNS`` order, read column by column."""
+    def part(name: str) -> tuple[Any, ...]:
+        return getattr(rows, name)[start:stop]  # type: ignore[no-any-return]
+
+    dates = _Memo(dt.date.isoformat if iso_dates else (lambda d: d))
+    return list(zip(
+        (pk,) * (stop - start), range(start, stop), part("source_row"), map(_CATEGORY_TEXT.__getitem__, part("category")),
+        map(_KIND_TEXT.__getitem__, part("fee_kind")), map(_Memo(to_cents).__getitem__, part("amount")),
+        map(dates.__getitem__, part("date")), part("order_id"), part("order_item"), part("sku"), part("title"),
+        part("quantity"), part("is_refund"), part("raw_type"), part("source_file"), strict=True))
 
 
-def _insert_rows(conn: Any, pk: int, rows: Sequence[SettlementRow]) -> None:
-    """Insert every row of a settlement in chunks (``COPY`` on PostgreSQL, executemany elsewhere)."""
-    if conn.dialect.name == "postgresql" and rows:
+_CATEGORY_TEXT = {c: c.value for c in Category}
+_KIND_TEXT: dict[FeeKind | None, str | None] = {None: None, **{k: k.value for k in FeeKind}}
+
+
+def _insert_rows(conn: Any, pk: int, rows: SettlementRows) -> None:
+    """Insert every row of a settlement in chunks (``COPY`` on PostgreSQL, executemany elsewhere),
+    reading the settlement's columns (no row record is made)."""
+    n = len(rows)
+    if not n:
+        return
+    if conn.dialect.name == "postgresql":
         # COPY with psycopg's own row encoder: the fastest way into PostgreSQL.
         cursor = conn.connection.driver_connection.cursor()
         cols = ", ".join(f'"{c}"' for c in _ROW_COLUMNS)
         with cursor.copy(f"COPY settlement_rows ({cols}) FROM STDIN") as copy:
             copy.set_types(["int4", "int4", "int4", "text", "text", "int8", "date", "text", "text", "text",
                             "text", "int4", "bool", "text", "text"])
-            for i, r in enumerate(rows):
-                copy.write_row((pk, i, r.source_row, r.category.value, r.fee_kind.value if r.fee_kind else None,
-                                to_cents(r.amount), r.date, r.order_id, r.order_item, r.sku, r.title, r.quantity,
-                                r.is_refund, r.raw_type, r.source_file))
+            for start in range(0, n, CHUNK):
+                for values in _row_tuples(pk, rows, start, min(start + CHUNK, n), iso_dates=False):
+                    copy.write_row(values)
         return
-    if conn.dialect.name == "sqlite" and rows:
+    if conn.dialect.name == "sqlite":
         # The driver directly, with plain tuples: SQLAlchemy's per-value processing triples the time.
         # Dates as ISO text and booleans as 0/1 are exactly what SQLAlchemy's SQLite types store.
         cursor = conn.connection.driver_connection.cursor()
         sql = (f"INSERT INTO settlement_rows ({', '.join(_ROW_COLUMNS)}) "
                f"VALUES ({', '.join('?' for _ in _ROW_COLUMNS)})")
-        iso: dict[dt.date, str] = {}
-        for start, chunk in _chunks(rows):
-            cursor.executemany(sql, [(
-                pk, start + i, r.source_row, r.category.value, r.fee_kind.value if r.fee_kind else None,
-                to_cents(r.amount), iso.get(r.date) or iso.setdefault(r.date, r.date.isoformat()),
-                r.order_id, r.order_item, r.sku, r.title, r.quantity, int(r.is_refund), r.raw_type,
-                r.source_file) for i, r in enumerate(chunk)])
+        for start in range(0, n, CHUNK):
+            cursor.executemany(sql, _row_tuples(pk, rows, start, min(start + CHUNK, n), iso_dates=True))
         cursor.close()
         return
-    for start, chunk in _chunks(rows):
-        conn.execute(settlement_rows.insert(), _row_values(pk, chunk, start))
+    for start in range(0, n, CHUNK):
+        conn.execute(settlement_rows.insert(), [dict(zip(_ROW_COLUMNS, values, strict=True)) for values in
+                                                _row_tuples(pk, rows, start, min(start + CHUNK, n), iso_dates=False)])
 
 
 def _existing(conn: Any, integration: Integration, settlement_id: str) -> Any:
@@ -368,37 +381,36 @@ def load_settlement(db: Database, integration: Integration, settlement_id: str) 
     Raises :class:`NotFound`.
     """
     info = get_settlement_info(db, integration, settlement_id)
-    rows: list[SettlementRow] = []
+    columns: list[list[Any]] = [[] for _ in _ROW_COLUMNS[2:]]
     categories = {c.value: c for c in Category}
-    kinds = {k.value: k for k in FeeKind}
-    cents_cache: dict[int, Any] = {}
-    dates: dict[Any, dt.date] = {}
+    kinds: dict[str | None, FeeKind | None] = {None: None, "": None, **{k.value: k for k in FeeKind}}
+    amounts = _Memo(from_cents)
+    days = _Memo(lambda d: d if isinstance(d, dt.date) else dt.date.fromisoformat(d[:10]))
     # The driver's cursor directly: SQLAlchemy's row and type processing (SQLite's Date type parses
-    # every value with a regular expression) would double the time of a million-row load. Days and
-    # amounts repeat, so each distinct one is converted once.
+    # every value with a regular expression) would double the time of a million-row load. Rows are
+    # read into the settlement's columns; days and amounts repeat, so each distinct one is
+    # converted once.
     names = ", ".join(c for c in _ROW_COLUMNS[2:])
     sql = f"SELECT {names} FROM settlement_rows WHERE settlement_pk = {int(info.id)} ORDER BY seq"
-    append = rows.append
     with db.connect() as conn:
         cursor = conn.connection.driver_connection.cursor()
         cursor.execute(sql)
         while batch := cursor.fetchmany(CHUNK):
-            for (source_row, category, fee_kind, cents, date, order_id, order_item, sku, title, quantity,
-                 is_refund, raw_type, source_file) in batch:
-                amount = cents_cache.get(cents)
-                if amount is None:
-                    amount = cents_cache[cents] = from_cents(cents)
-                day = dates.get(date)
-                if day is None:
-                    day = dates[date] = date if isinstance(date, dt.date) else dt.date.fromisoformat(date[:10])
-                append(SettlementRow(
-                    source_row, categories[category], amount, day, order_id, order_item, sku, title,
-                    quantity, kinds[fee_kind] if fee_kind else None, bool(is_refund), raw_type, source_file))
+            for column, values in zip(columns, zip(*batch, strict=True), strict=True):
+                column.extend(values)
         cursor.close()
+    (source_row, category, fee_kind, cents, date, order_id, order_item, sku, title, quantity, is_refund,
+     raw_type, source_file) = columns
+    rows = SettlementRows(
+        source_row=tuple(source_row), category=tuple(map(categories.__getitem__, category)),
+        amount=tuple(map(amounts.__getitem__, cents)), date=tuple(map(days.__getitem__, date)),
+        order_id=tuple(order_id), order_item=tuple(order_item), sku=tuple(sku), title=tuple(title),
+        quantity=tuple(quantity), fee_kind=tuple(map(kinds.__getitem__, fee_kind)),
+        is_refund=tuple(map(bool, is_refund)), raw_type=tuple(raw_type), source_file=tuple(source_file))
     return Settlement(
         settlement_id=info.settlement_id, channel=info.channel, format=info.format,
         marketplace=info.marketplace, currency=info.currency, start=info.start, end=info.end,
-        deposit_date=info.deposit_date, total=info.total, rows=tuple(rows),
+        deposit_date=info.deposit_date, total=info.total, rows=rows,
         stated_total=info.stated_total, source_files=info.source_files)
 
 
