@@ -65,12 +65,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import gc
 import hashlib
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
+from services.bulk import gc_paused
 from services.bundles import component_quantities, split_amount
 from services.errors import MappingNotFound
 from services.money import CENT, ZERO, Money, money_str
@@ -372,14 +372,9 @@ def build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], 
         MappingNotFound: tracking is on and some SKUs with product rows have no usable mapping;
             ``details["unmapped"]`` lists every one of them (SKU, title, quantity, dates).
     """
-    collecting = gc.isenabled()
-    gc.disable()  # a million small objects are made and none freed: the cyclic GC would only rescan them
-    try:
+    with gc_paused():  # a million small objects are made and none freed
         return _build_documents(settlement, mappings, settings, tracking=tracking, items=items,
                                 key_prefix=key_prefix)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _build_documents(settlement: Settlement, mappings: MappingABC[Sku, Mapping], settings: Routing, *,

@@ -26,13 +26,13 @@ cheapest immutable record Python builds).
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 from typing import NamedTuple
 
+from services.bulk import gc_paused
 from services.records import Issue, error, warning
 
 IN = "in"
@@ -162,11 +162,8 @@ def replay(events: Iterable[InventoryEvent], known_costs: Mapping[str, Decimal] 
         (bad events are skipped with an error; sales below zero and deficits never filled are
         warnings).
     """
-    # A replay allocates one record per event and frees nothing until it returns: the cyclic
-    # garbage collector would rescan the growing heap again and again for no gain.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # A replay allocates one record per event and frees nothing until it returns.
+    with gc_paused():
         by_item: dict[str, list[InventoryEvent]] = defaultdict(list)
         for event in events:
             by_item[event.item].append(event)
@@ -181,9 +178,6 @@ def replay(events: Iterable[InventoryEvent], known_costs: Mapping[str, Decimal] 
             _replay_item(item, item_events, draws, layers_left, trueups, returns, issues,
                          known_costs.get(item) if known_costs else None)
         return FifoResult(tuple(draws), tuple(layers_left), tuple(trueups), tuple(returns), tuple(issues))
-    finally:
-        if collecting:
-            gc.enable()
 
 
 class _Open:

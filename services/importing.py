@@ -100,7 +100,7 @@ def sha256(data: bytes) -> str:
 
 
 def after_store(db: Database, client: Client, integration: Integration, settlement_id: str, *,
-                who: str = "") -> None:
+                who: str = "", settlement: Settlement | None = None) -> None:
     """The step after a settlement is stored: build its documents and set its status.
 
     It marks the settlement ``imported``, then the document pipeline (:func:`services.pipeline.prepare`)
@@ -109,13 +109,14 @@ def after_store(db: Database, client: Client, integration: Integration, settleme
     ``ready``, or to ``mapping_not_found`` with ``{"unmapped": [...]}`` as the status detail
     (the ``import`` command prints that list). It may raise a :class:`SettlebridgeError` after
     setting the status (e.g. :class:`MappingNotFound`): :func:`import_files` keeps the settlement
-    stored and reports the message as an error of that settlement.
+    stored and reports the message as an error of that settlement. ``settlement`` is the one just
+    stored, when the caller holds it (it is then not read back).
     """
     from services.pipeline import prepare
 
     if repo.get_settlement_info(db, integration, settlement_id).status is not SettlementStatus.IMPORTED:
         repo.set_status(db, integration, settlement_id, SettlementStatus.IMPORTED, who=who)
-    prepare(db, client, integration, settlement_id, who=who)
+    prepare(db, client, integration, settlement_id, who=who, settlement=settlement)
 
 
 def _already_imported_outcome(db: Database, integration: Integration,
@@ -212,7 +213,7 @@ def import_files(db: Database, client: Client, integration: Integration,
                                code="not_stored"))))
             continue
         try:
-            after_store(db, client, integration, settlement.settlement_id, who=who)
+            after_store(db, client, integration, settlement.settlement_id, who=who, settlement=settlement)
         except SettlebridgeError as exc:  # stored, but its documents could not be built: say why
             code = "mapping_not_found" if isinstance(exc, MappingNotFound) else "documents_not_built"
             issues = (*issues, error(exc.message, own[0], code=code))

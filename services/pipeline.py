@@ -99,7 +99,8 @@ def _sent_documents(db: Database, client: Client, integration: Integration, sett
 
 
 def prepare(db: Database, client: Client, integration: Integration, settlement_id: str, *, who: str = "",
-            items: dict[str, QboItem] | None = None, read_qbo: bool = True) -> Prepared:
+            items: dict[str, QboItem] | None = None, read_qbo: bool = True,
+            settlement: Settlement | None = None) -> Prepared:
     """Build and store the documents of a stored settlement with the current mappings and settings.
 
     Why: the import's last step and "Retry import" are the same operation; a failure leaves the
@@ -109,6 +110,8 @@ def prepare(db: Database, client: Client, integration: Integration, settlement_i
         items: the company's QBO items by id when already read; else they are read (tracking on
             and ``read_qbo``). When QBO cannot be read the documents are still built, with a warning.
         who: the user, recorded in the settlement's history.
+        settlement: the stored settlement when the caller has just stored it (the import); else
+            it is loaded. It must be what is stored: storage round-trips a settlement exactly.
 
     Raises:
         MappingNotFound: tracking is on and SKUs are unmapped (``details["unmapped"]``).
@@ -119,7 +122,8 @@ def prepare(db: Database, client: Client, integration: Integration, settlement_i
     if _sent_documents(db, client, integration, settlement_id):
         raise AlreadyPosted(f"Settlement {settlement_id} has documents in QuickBooks already; undo the "
                             "posting before rebuilding its documents.")
-    settlement = settlements_repo.load_settlement(db, integration, settlement_id)
+    if settlement is None or settlement.settlement_id != settlement_id:
+        settlement = settlements_repo.load_settlement(db, integration, settlement_id)
     mappings = mappings_repo.load_mappings(db, integration)
     routing = routing_for(integration)
     extra: list[Issue] = []

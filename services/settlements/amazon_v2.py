@@ -20,7 +20,6 @@ are computed once per *distinct* value, then spread over the rows by index into 
 
 from __future__ import annotations
 
-import gc
 import io
 import re
 from decimal import Decimal
@@ -31,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from services.bulk import gc_paused
 from services.records import Category, Channel, Issue, ParseResult, Settlement, SettlementRows, error, warning
 from services.settlements import amazon_types
 from services.settlements.common import (
@@ -72,22 +72,11 @@ def identify(head: bytes) -> bool:
 
 def parse(name: str, data: bytes) -> ParseResult:
     """Parse one V2 settlement file; never raises for bad data."""
-    # a million records make the cyclic GC rescan the heap again and again; nothing here is cyclic
-    was_enabled = gc.isenabled()
-    gc.disable()
     try:
-        return _parse(name, data)
+        with gc_paused():
+            return _parse(name, data)
     except FormatError as exc:
         return fail(name, exc.message, exc.row)
-    finally:
-        if was_enabled:
-            # The new rows hold no cycles. Moving everything tracked to the oldest generation
-            # (freeze, then unfreeze) spares the young-generation collections that would
-            # otherwise walk all million of them right after we return; full collections still
-            # see them.
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 class _Col:

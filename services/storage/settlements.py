@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from services.bulk import gc_paused
 from services.errors import DuplicateSettlement, NotFound
 from services.money import from_cents, to_cents
 from services.records import (
@@ -172,17 +173,23 @@ class _Memo(dict[Any, Any]):
         return value
 
 
-def _row_tuples(pk: int, rows: SettlementRows, start: int, stop: int, *, iso_dates: bool) -> list[tuple[Any, ...]]:
-    """Rows ``start:stop`` as tuples in ``_ROW_COLUMNS`` order, read column by column."""
-    def part(name: str) -> tuple[Any, ...]:
-        return getattr(rows, name)[start:stop]  # type: ignore[no-any-return]
+def _row_chunks(pk: int, rows: SettlementRows, *, iso_dates: bool) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows in chunks of ``CHUNK``, as tuples in ``_ROW_COLUMNS`` order, read column by column
+    (each distinct amount and day is converted once)."""
+    cents = _Memo(to_cents).__getitem__
+    days = _Memo(dt.date.isoformat if iso_dates else (lambda d: d)).__getitem__
+    category, kind = _CATEGORY_TEXT.__getitem__, _KIND_TEXT.__getitem__
+    for start in range(0, len(rows), CHUNK):
+        stop = min(start + CHUNK, len(rows))
 
-    dates = _Memo(dt.date.isoformat if iso_dates else (lambda d: d))
-    return list(zip(
-        (pk,) * (stop - start), range(start, stop), part("source_row"), map(_CATEGORY_TEXT.__getitem__, part("category")),
-        map(_KIND_TEXT.__getitem__, part("fee_kind")), map(_Memo(to_cents).__getitem__, part("amount")),
-        map(dates.__getitem__, part("date")), part("order_id"), part("order_item"), part("sku"), part("title"),
-        part("quantity"), part("is_refund"), part("raw_type"), part("source_file"), strict=True))
+        def part(name: str, start: int = start, stop: int = stop) -> tuple[Any, ...]:
+            return getattr(rows, name)[start:stop]  # type: ignore[no-any-return]
+
+        yield list(zip(
+            (pk,) * (stop - start), range(start, stop), part("source_row"), map(category, part("category")),
+            map(kind, part("fee_kind")), map(cents, part("amount")), map(days, part("date")), part("order_id"),
+            part("order_item"), part("sku"), part("title"), part("quantity"), part("is_refund"), part("raw_type"),
+            part("source_file"), strict=True))
 
 
 _CATEGORY_TEXT = {c: c.value for c in Category}
@@ -192,8 +199,7 @@ _KIND_TEXT: dict[FeeKind | None, str | None] = {None: None, **{k: k.value for k 
 def _insert_rows(conn: Any, pk: int, rows: SettlementRows) -> None:
     """Insert every row of a settlement in chunks (``COPY`` on PostgreSQL, executemany elsewhere),
     reading the settlement's columns (no row record is made)."""
-    n = len(rows)
-    if not n:
+    if not rows:
         return
     if conn.dialect.name == "postgresql":
         # COPY with psycopg's own row encoder: the fastest way into PostgreSQL.
@@ -202,8 +208,8 @@ def _insert_rows(conn: Any, pk: int, rows: SettlementRows) -> None:
         with cursor.copy(f"COPY settlement_rows ({cols}) FROM STDIN") as copy:
             copy.set_types(["int4", "int4", "int4", "text", "text", "int8", "date", "text", "text", "text",
                             "text", "int4", "bool", "text", "text"])
-            for start in range(0, n, CHUNK):
-                for values in _row_tuples(pk, rows, start, min(start + CHUNK, n), iso_dates=False):
+            for chunk in _row_chunks(pk, rows, iso_dates=False):
+                for values in chunk:
                     copy.write_row(values)
         return
     if conn.dialect.name == "sqlite":
@@ -212,13 +218,12 @@ def _insert_rows(conn: Any, pk: int, rows: SettlementRows) -> None:
         cursor = conn.connection.driver_connection.cursor()
         sql = (f"INSERT INTO settlement_rows ({', '.join(_ROW_COLUMNS)}) "
                f"VALUES ({', '.join('?' for _ in _ROW_COLUMNS)})")
-        for start in range(0, n, CHUNK):
-            cursor.executemany(sql, _row_tuples(pk, rows, start, min(start + CHUNK, n), iso_dates=True))
+        for chunk in _row_chunks(pk, rows, iso_dates=True):
+            cursor.executemany(sql, chunk)
         cursor.close()
         return
-    for start in range(0, n, CHUNK):
-        conn.execute(settlement_rows.insert(), [dict(zip(_ROW_COLUMNS, values, strict=True)) for values in
-                                                _row_tuples(pk, rows, start, min(start + CHUNK, n), iso_dates=False)])
+    for chunk in _row_chunks(pk, rows, iso_dates=False):
+        conn.execute(settlement_rows.insert(), [dict(zip(_ROW_COLUMNS, values, strict=True)) for values in chunk])
 
 
 def _existing(conn: Any, integration: Integration, settlement_id: str) -> Any:
@@ -319,7 +324,8 @@ def save_settlement(db: Database, integration: Integration, settlement: Settleme
                 pk = conn.execute(settlements.insert().values(
                     **values, created_at=now, created_by=who, version=1)).inserted_primary_key[0]
                 what, detail = "imported", ""
-            _insert_rows(conn, pk, settlement.rows)
+            with gc_paused():
+                _insert_rows(conn, pk, settlement.rows)
             seen: set[str] = set()
             file_rows = []
             for name, sha in files:
@@ -392,7 +398,7 @@ def load_settlement(db: Database, integration: Integration, settlement_id: str) 
     # converted once.
     names = ", ".join(c for c in _ROW_COLUMNS[2:])
     sql = f"SELECT {names} FROM settlement_rows WHERE settlement_pk = {int(info.id)} ORDER BY seq"
-    with db.connect() as conn:
+    with db.connect() as conn, gc_paused():
         cursor = conn.connection.driver_connection.cursor()
         cursor.execute(sql)
         while batch := cursor.fetchmany(CHUNK):
