@@ -167,3 +167,16 @@ def test_unit__ebay_fees_written_as_positive_charges_read_the_same() -> None:
     as_is, flipped = parse_file("e.csv", text.encode()), parse_file("e.csv", positive.encode())
     assert flipped.issues == as_is.issues == ()
     assert flipped.settlement == as_is.settlement
+
+
+def test_unit__v2_unique_matches_numpy_dense_and_sparse() -> None:
+    import numpy as np
+
+    from services.settlements.amazon_v2 import _unique
+
+    rng = np.random.default_rng(3)
+    for key in (rng.integers(0, 50, 10_000), rng.integers(0, 10**12, 1_000), np.array([7, 7, 7]),
+                np.zeros(0, dtype=np.int64)):
+        uniq, inverse = _unique(key)
+        want_uniq, want_inverse = np.unique(key, return_inverse=True)
+        assert uniq.tolist() == want_uniq.tolist() and inverse.tolist() == want_inverse.tolist()

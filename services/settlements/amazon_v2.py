@@ -103,7 +103,7 @@ class _Col:
         """``mapped[i]`` is the value for distinct string i; returns it per row in ``rows``."""
         arr = np.empty(len(mapped), dtype=object)
         arr[:] = mapped
-        return tuple(arr[self.idx[rows]])
+        return tuple(arr[self.idx[rows]].tolist())
 
     def text(self, rows: np.ndarray) -> tuple[str, ...]:
         return self.take(self.values, rows)
@@ -122,7 +122,7 @@ def _read_utf8(data: bytes, names: list[str], columns: tuple[str, ...] = USED) -
     include = [c for c in columns if c in names]
     table = pcsv.read_csv(
         io.BytesIO(data),
-        read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, block_size=4 << 20),
+        read_options=pcsv.ReadOptions(skip_rows=1, column_names=names, block_size=32 << 20),
         parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False, invalid_row_handler=on_invalid,
                                         ignore_empty_lines=False),
         convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(include, _DICT), include_columns=include,
@@ -278,7 +278,7 @@ def _parse(name: str, data: bytes) -> ParseResult:
     posted = cols["posted-date"]
     date_by_value = [parse_date(v) for v in posted.values]
     dates = posted.take(date_by_value, rows_idx)
-    used_dates = np.unique(posted.idx[rows_idx]).tolist()
+    used_dates = np.flatnonzero(np.bincount(posted.idx[rows_idx], minlength=len(posted.values))).tolist()
     if any(date_by_value[k] is None for k in used_dates):
         # a blank posted-date falls back to posted-date-time; a posted-date that is not a date is an error
         extra, _ = _read_utf8(data, lower, ("posted-date-time",))
@@ -306,7 +306,7 @@ def _parse(name: str, data: bytes) -> ParseResult:
     tt, at, ad = cols["transaction-type"], cols["amount-type"], cols["amount-description"]
     key = ((tt.idx[rows_idx].astype(np.int64) * len(at.values) + at.idx[rows_idx]) * len(ad.values)
            + ad.idx[rows_idx])
-    uniq, inverse = np.unique(key, return_inverse=True)
+    uniq, inverse = _unique(key)
     cats: list[Any] = []
     kinds: list[Any] = []
     refunds: list[Any] = []
@@ -329,7 +329,7 @@ def _parse(name: str, data: bytes) -> ParseResult:
     def spread(values: list[Any]) -> tuple[Any, ...]:
         arr = np.empty(len(values), dtype=object)
         arr[:] = values
-        return tuple(arr[inverse])
+        return tuple(arr[inverse].tolist())
 
     quantity_by_value: list[int | None] = []
     for text in cols["quantity-purchased"].values:
@@ -402,12 +402,25 @@ def _quantities(col: _Col, by_value: list[int | None], rows_idx: np.ndarray, cat
     per_row = arr[col.idx[rows_idx]]
     keeps = np.asarray([c in _UNIT_CATEGORIES for c in cats], dtype=bool)[inverse]
     per_row[~keeps] = None
-    return tuple(per_row)
+    return tuple(per_row.tolist())
 
 
 def _source_rows(lines: np.ndarray, rows_idx: np.ndarray) -> tuple[int, ...]:
     """The source line of each row, as Python ints."""
     return tuple(lines[rows_idx].tolist())
+
+
+def _unique(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` for small non-negative keys, in linear time (a
+    count per possible key instead of a sort of a million)."""
+    if not len(key):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.intp)
+    if int(key.max()) > 4 * len(key) + 1_000_000:  # a sparse key space: sorting is cheaper
+        return np.unique(key, return_inverse=True)  # type: ignore[no-any-return]
+    present = np.bincount(key) > 0
+    uniq = np.flatnonzero(present)
+    code = np.cumsum(present) - 1
+    return uniq, code[key]
 
 
 def _decimal_comma(values: list[str]) -> bool:
