@@ -113,3 +113,29 @@ def test_journey__the_demo_company_tries_the_sample_settlement(tmp_path: Path) -
         page.get_by_text("GIFT-MUG-DUO").first.wait_for()
         _shoot(page, shots / "6-sample-imported.png")
     assert (shots / "6-sample-imported.png").stat().st_size > 10_000
+
+
+def test_journey__a_payout_of_millions_shows_to_the_cent(tmp_path: Path) -> None:
+    """Large sellers are paid millions: the key figures must show every digit and the currency,
+    not end in an ellipsis (the four figures once shared one row and were cut off)."""
+    lines = (
+        ("Order", "111-0000001-0000001", "ItemPrice", "Principal", "12345678.91", "SKU-1", "1", "2026-03-02"),
+        ("Order", "111-0000001-0000001", "ItemFees", "Commission", "-4694953.71", "SKU-1", "1", "2026-03-02"),
+        ("Order", "111-0000001-0000001", "ItemFees", "FBAPerUnitFulfillmentFee", "-1234567.89", "SKU-1", "1",
+         "2026-03-02"),
+    )
+    report = tmp_path / "amazon-big.txt"
+    report.write_bytes(amazon_v2_file("24688899999", lines=lines))
+    with running_app(f"sqlite:///{tmp_path / 'big.sqlite3'}", tmp_path / "app.log") as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_role("heading", name="Settlements").first.wait_for()
+        _upload(page, report)
+        page.get_by_text(re.compile(r"Settlement 24688899999.*imported")).first.wait_for()
+        wait_idle(page)
+        values = page.get_by_test_id("stMetricValue")
+        shown = {v.inner_text().strip() for v in values.all()}
+        assert {"6,416,157.31 USD", "-5,929,521.60 USD"} <= shown
+        clipped = page.evaluate("() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"] *')]"
+                                ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)")
+        assert clipped == []
+        _shoot(page, _shots(tmp_path) / "6-millions.png")
