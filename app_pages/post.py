@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
-from components.feedback import show_error
+from components.feedback import key_figures, show_error
 from components.report_view import PostingProgress, money_caption, show_outcomes, show_post_report
 from services.errors import SettlebridgeError
 from services.money import format_money
@@ -53,10 +53,8 @@ if not docs:
     st.page_link("app_pages/preview.py", label="Preview", icon=":material/preview:")
     st.stop()
 difference = tie_out(docs, info.total)
-a, b, c = st.columns(3)
-a.metric("Documents", f"{len(docs):,}")
-b.metric("Settlement total", format_money(info.total, info.currency))
-c.metric("Tie-out difference", format_money(difference, info.currency))
+key_figures([("Documents", f"{len(docs):,}"), ("Settlement total", format_money(info.total, info.currency)),
+             ("Tie-out difference", format_money(difference, info.currency))])
 if difference != 0:
     st.error("The documents do not add up to the settlement total, so posting is refused. Rebuild them on the "
              "Preview page after fixing what it shows.", icon=":material/error:")

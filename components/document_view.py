@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from components.feedback import key_figures
 from services.money import format_money
 from services.preview import LineCost, Margin, Preview, margin_total
 from services.records import Document, Issue, Severity
@@ -111,10 +112,9 @@ def margin_chart(margins: Sequence[Margin]) -> alt.LayerChart | None:
 def render_tie_out(result: Preview, *, key: str) -> None:
     """The tie-out: settlement total, documents total, difference."""
     t = result.tie_out
-    a, b, c = st.columns(3)
-    a.metric("Settlement total", f"{format_money(t.settlement_total)} {result.currency}")
-    b.metric("Documents total", f"{format_money(t.documents_total)} {result.currency}")
-    c.metric("Difference", f"{format_money(t.difference)} {result.currency}")
+    key_figures([("Settlement total", f"{format_money(t.settlement_total)} {result.currency}"),
+                 ("Documents total", f"{format_money(t.documents_total)} {result.currency}"),
+                 ("Difference", f"{format_money(t.difference)} {result.currency}")])
     if t.ok:
         st.success("The documents add up to the settlement total, to the cent.", icon=":material/check_circle:")
     else:

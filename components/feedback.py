@@ -1,8 +1,9 @@
-"""One way to show problems: exceptions and issues, in words, with the rows they concern."""
+"""One way to show problems (exceptions and issues, in words, with the rows they concern) and key
+figures (money shown whole, to the cent)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -40,3 +41,21 @@ def show_issues(issues: Iterable[Issue], *, key: str = "") -> None:
     )
     for issue in items[:3]:  # the first few in full, since a grid cell cuts long sentences off
         st.caption(str(issue))
+
+
+def figures_per_row(values: Sequence[str]) -> int:
+    """How many key figures fit on one row so that none is cut off: a metric's value is large
+    type (about 16 px a character) and the page is about 800 px wide on a laptop, so four fit
+    when the longest is at most 10 characters, three up to 14 ("8,502,085.44 USD" is 16), else two."""
+    longest = max((len(v) for v in values), default=0)
+    per_row = 4 if longest <= 10 else 3 if longest <= 14 else 2
+    return max(1, min(per_row, len(values)))
+
+
+def key_figures(figures: Sequence[tuple[str, str]]) -> None:
+    """``(label, value)`` pairs as metrics, as many to a row as fit whole (never "8,502,0…")."""
+    per_row = figures_per_row([value for _, value in figures])
+    for start in range(0, len(figures), per_row):
+        row = figures[start:start + per_row]
+        for column, (label, value) in zip(st.columns(per_row), row, strict=False):
+            column.metric(label, value)

@@ -16,7 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from components.feedback import show_issues
+from components.feedback import key_figures, show_issues
 from services.importing import DUPLICATE, REJECTED, SettlementImport, fees_total, where_the_money_went
 from services.money import format_money
 from services.records import Issue, SettlementInfo, Severity
@@ -126,13 +126,9 @@ def show_summary(summary: dict[str, Any], *, key: str) -> None:
     st.markdown(f"**Period** {period_text(summary)} &nbsp;·&nbsp; **Deposit date** {_day(summary['deposit_date'])} "
                 f"&nbsp;·&nbsp; **Currency** {currency} &nbsp;·&nbsp; {summary['rows']:,} rows "
                 f"&nbsp;·&nbsp; format `{summary['format']}`")
-    # two to a row: a large payout ("-4,694,953.45 USD") must show to the cent, not end in "…"
-    c1, c2 = st.columns(2)
-    c1.metric("Total paid out", format_money(Decimal(summary["total"]), currency))
-    c2.metric("Marketplace fees", format_money(fees_total(summary), currency))
-    c3, c4 = st.columns(2)
-    c3.metric("Orders", f"{summary['orders']:,}")
-    c4.metric("Refunds", f"{summary['refunds']:,}")
+    key_figures([("Total paid out", format_money(Decimal(summary["total"]), currency)),
+                 ("Marketplace fees", format_money(fees_total(summary), currency)),
+                 ("Orders", f"{summary['orders']:,}"), ("Refunds", f"{summary['refunds']:,}")])
     if summary.get("lines_total") != summary.get("total"):
         st.warning(f"The rows add up to {format_money(Decimal(summary['lines_total']), currency)}, not the "
                    f"stated total of {format_money(Decimal(summary['total']), currency)}.", icon=":material/warning:")
