@@ -120,6 +120,7 @@ class SettlementRow:
 
 
 ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SettlementRow))
+_ROW_GETTERS = tuple(attrgetter(name) for name in ROW_FIELDS)
 _ROW_SETTERS = tuple(getattr(SettlementRow, name).__set__ for name in ROW_FIELDS)
 _ROW_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(SettlementRow) if f.default is not MISSING}
 _CHUNK = 4096
@@ -183,10 +184,6 @@ class SettlementRows(Sequence[SettlementRow]):
         return cls(**{name: tuple(map(getter, records))
                       for name, getter in zip(ROW_FIELDS, _ROW_GETTERS, strict=True)})
 
-    @classmethod
-    def empty(cls) -> SettlementRows:
-        return cls(**dict.fromkeys(ROW_FIELDS, ()))
-
     def __len__(self) -> int:
         return len(self.source_row)
 
@@ -232,9 +229,6 @@ class SettlementRows(Sequence[SettlementRow]):
         for amount in self.amount:
             total += amount
         return total
-
-
-_ROW_GETTERS = tuple(attrgetter(name) for name in ROW_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
