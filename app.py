@@ -1,7 +1,7 @@
 """Settlebridge: the Streamlit entry point.
 
 Sets up the shared state once (the database, the embedded Demo Company), draws the client and
-integration picker in the sidebar, and hands over to the page chosen in ``st.navigation``.
+integration picker and the user's name in the sidebar, and hands over to the page chosen in ``st.navigation``.
 
 The pages live in ``app_pages/``, not ``pages/``: Streamlit treats a ``pages/`` folder beside the
 entry point as an old-style multipage app until ``st.navigation`` has run once in the process,
@@ -34,4 +34,5 @@ PAGES = {
 nav = st.navigation(PAGES)
 state.bootstrap()
 state.sidebar_picker()
+state.sidebar_user()
 nav.run()

@@ -23,7 +23,7 @@ from services.qbo.posting import document_outcomes, post_settlement, undo_settle
 from services.records import SettlementStatus
 from services.storage import settlements as repo
 
-WHO = "Settlebridge app"
+WHO = state.current_user()
 REBUILDABLE = (SettlementStatus.IMPORTED, SettlementStatus.MAPPING_NOT_FOUND, SettlementStatus.FAILED,
                SettlementStatus.READY)
 POSTABLE = (SettlementStatus.READY, SettlementStatus.POSTING, SettlementStatus.POSTED_WITH_ERRORS,

@@ -16,7 +16,7 @@ from services.records import SettlementStatus
 from services.storage import documents as documents_repo
 from services.storage import settlements as repo
 
-WHO = "Settlebridge app"
+WHO = state.current_user()
 POSTABLE = (SettlementStatus.READY, SettlementStatus.POSTING, SettlementStatus.POSTED_WITH_ERRORS,
             SettlementStatus.FAILED, SettlementStatus.POSTED, SettlementStatus.VERIFIED)
 

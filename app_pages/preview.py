@@ -16,7 +16,7 @@ from services.preview import preview, to_excel
 from services.records import SettlementStatus
 from services.storage import settlements as repo
 
-WHO = "Settlebridge app"
+WHO = state.current_user()
 
 st.title("Preview")
 client, integration = state.require_selection("preview documents")

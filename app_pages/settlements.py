@@ -24,7 +24,7 @@ from services.settlements import summarize
 from services.settlements.demo import demo_settlement
 from services.storage import settlements as repo
 
-WHO = "Settlebridge app"
+WHO = state.current_user()
 
 st.title("Settlements")
 

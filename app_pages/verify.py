@@ -14,7 +14,7 @@ from services.qbo.verify_read import verify_settlement
 from services.records import SettlementStatus
 from services.storage import settlements as repo
 
-WHO = "Settlebridge app"
+WHO = state.current_user()
 POSTED = (SettlementStatus.POSTED, SettlementStatus.POSTED_WITH_ERRORS, SettlementStatus.VERIFIED,
           SettlementStatus.POSTING, SettlementStatus.FAILED)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import bundle_editor
+from components import bundle_editor, state
 from components.feedback import show_error, show_issues
 from services.errors import BadInput, ConcurrentEdit, SettlebridgeError
 from services.mapping import (
@@ -65,8 +65,6 @@ from services.records import (
     QboItem,
 )
 from services.storage import Database
-
-WHO = "app"
 
 
 def _gateway(db: Database, client_id: int) -> Any:
@@ -321,7 +319,7 @@ def _save(db: Database, integration: Integration, keys: _Keys, pending: dict[str
         st.error("Fix the problems above before saving.", icon=":material/block:")
         return
     try:
-        new_version = save_mappings(db, integration, pending, who=WHO, expected_version=ss[keys.base])
+        new_version = save_mappings(db, integration, pending, who=state.current_user(), expected_version=ss[keys.base])
     except ConcurrentEdit as exc:
         ss[keys.draft] = dict(pending)
         ss[keys.gen] = ss.get(keys.gen, 0) + 1
@@ -442,7 +440,7 @@ def _save_bundle(db: Database, integration: Integration, keys: _Keys, sku: str,
 
     ss = st.session_state
     try:
-        new_version = save_mappings(db, integration, {sku: bundle_mapping(sku, components, title)}, who=WHO,
+        new_version = save_mappings(db, integration, {sku: bundle_mapping(sku, components, title)}, who=state.current_user(),
                                     expected_version=ss[keys.base])
     except ConcurrentEdit as exc:
         ss.setdefault(keys.draft, {})[sku] = bundle_mapping(sku, components, title)
@@ -477,7 +475,7 @@ def _upload(db: Database, integration: Integration, keys: _Keys, saved: dict[str
                 show_issues(result.issues, key="map_upload")
                 return
             try:
-                new_version = save_mappings(db, integration, result.changes, who=WHO,
+                new_version = save_mappings(db, integration, result.changes, who=state.current_user(),
                                             expected_version=ss[keys.base]) if result.changes else ss[keys.base]
             except ConcurrentEdit as exc:
                 show_error(exc)
@@ -556,7 +554,7 @@ def _create_items(db: Database, client: Client, integration: Integration, keys: 
             from services.storage.mappings import mapping_version
 
             version_before = mapping_version(db, integration)
-            result = create_items(db, client, new, who=WHO, integration=integration)
+            result = create_items(db, client, new, who=state.current_user(), integration=integration)
             qbo_items.clear()
             if result.version is not None and base_before == version_before:
                 ss[keys.base] = result.version

@@ -1,4 +1,5 @@
-"""Shared state: the database (a cached resource), the current client and integration.
+"""Shared state: the database (a cached resource), the current client and integration, and who
+is at the keyboard (for the history).
 
 ``bootstrap`` runs once per script run from ``app.py``; pages read the current selection through
 ``current_client`` / ``current_integration`` and never touch ``st.session_state`` keys of other
@@ -61,6 +62,36 @@ def sidebar_picker() -> None:
         if client.company_name:
             st.caption(f"QuickBooks: {client.company_name} · {client.plan}"
                        + (" · local sandbox" if client.kind == "sandbox" else ""))
+
+
+UNNAMED = "Settlebridge app"
+
+
+def sidebar_user() -> None:
+    """Who is working, for the settlements' and mappings' histories: the signed-in user where the
+    app is deployed with Streamlit's sign-in, else a name typed once per session."""
+    if _signed_in_name():
+        return
+    with st.sidebar:
+        name = st.text_input("Your name", value=st.session_state.get("user_name", ""), key="app_user",
+                             placeholder="for the history", max_chars=100,
+                             help="Recorded with what you do (imports, mappings, posting, undo) so that the "
+                                  "History page says who did it, and a colleague is told who is posting.")
+        st.session_state["user_name"] = name.strip()
+
+
+def current_user() -> str:
+    """The name recorded with what this session does ("Settlebridge app" when nobody said)."""
+    return _signed_in_name() or st.session_state.get("user_name", "") or UNNAMED
+
+
+def _signed_in_name() -> str:
+    try:
+        if st.user.is_logged_in:
+            return str(st.user.get("name") or st.user.get("email") or "")
+    except Exception:  # no sign-in configured for this app
+        return ""
+    return ""
 
 
 def current_client() -> Client | None:

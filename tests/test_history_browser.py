@@ -1,6 +1,6 @@
 """Post, Verify and History in a real browser: a settlement ready to post on a client of the local
 sandbox; press Post and see every document created with the progress bar done; verify and see all
-checks pass; History shows the status and who did what. Screenshots go to
+checks pass; History shows the status and who did what (the name typed in the sidebar). Screenshots go to
 ``SETTLEBRIDGE_SCREENSHOTS`` when set, else to the test's temporary folder."""
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ def test_browser__post_verify_and_see_the_history(tmp_path: Path, sandbox: Any) 
         page.goto(url)
         page.get_by_role("heading", name="Settlements").first.wait_for()
         wait_idle(page)
+        # who is at the keyboard goes into the history
+        page.get_by_role("textbox", name="Your name").fill("Dana Whitfield")
+        page.keyboard.press("Enter")
+        wait_idle(page)
 
         _open(page, url, "Post")
         page.get_by_role("button", name="Post to QuickBooks").click()
@@ -73,4 +77,6 @@ def test_browser__post_verify_and_see_the_history(tmp_path: Path, sandbox: Any) 
 
         _open(page, url, "History")
         page.get_by_text("Verified: all checks pass").first.wait_for(state="attached")  # a grid cell
+        events = page.get_by_test_id("stDataFrame").filter(has_text="Who").last
+        events.get_by_text("Dana Whitfield").first.wait_for(state="attached")  # she posted and verified
         page.screenshot(path=str(shots / "history.png"), full_page=True)

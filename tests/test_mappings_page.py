@@ -32,9 +32,11 @@ def integ(db: Database) -> Integration:
     return repo.get_integration(db, repo.get_client(db, "Acme"), "Amazon US")
 
 
-def app(db: Database) -> AppTest:
+def app(db: Database, *, user: str = "") -> AppTest:
     at = AppTest.from_file("apps/mapping_tab.py", default_timeout=60)
     at.session_state["db_url"] = db.url
+    if user:
+        at.session_state["user_name"] = user  # what the sidebar's "Your name" keeps
     at.run()
     assert not at.exception, at.exception
     return at
@@ -82,7 +84,7 @@ def test_tab__lists_every_channel_product_with_its_status(world: Database) -> No
 
 
 def test_grid__edit_then_save_writes_mapping_and_history(world: Database) -> None:
-    at = edit_grid(app(world), "NEW-THING", {"QBO Item": "Gel Pen Set 6"})
+    at = edit_grid(app(world, user="Dana Whitfield"), "NEW-THING", {"QBO Item": "Gel Pen Set 6"})
     assert "1 unsaved change(s)" in texts(at)
     ok(at.button(key="map_save").click().run())
     assert "Saved 1 mapping change(s)." in texts(at)
@@ -95,7 +97,7 @@ def test_grid__edit_then_save_writes_mapping_and_history(world: Database) -> Non
     assert frame.loc[frame["SKU"] == "NEW-THING", "Status"].item() == "mapped"
     history = next(d.value for d in at.dataframe if "Who" in d.value.columns).to_dict("records")
     assert [(r["Who"], r["SKU"], r["Before"], r["After"]) for r in history] == [
-        ("app", "NEW-THING", "not mapped", "Gel Pen Set 6")]
+        ("Dana Whitfield", "NEW-THING", "not mapped", "Gel Pen Set 6")]
 
 
 def test_grid__unknown_item_is_refused(world: Database) -> None:
@@ -229,7 +231,8 @@ def test_concurrent_save__refused_then_applied_over_theirs(world: Database) -> N
     ok(at.button(key="map_save").click().run())
     saved = load_mappings(world, integ(world))
     assert set(saved) == {"NEW-THING", "GIFT-SET-1"}
-    assert [h.who for h in list_history(world, integ(world))] == ["app", "colleague"]
+    # nobody gave a name in this session: the history says it was the app
+    assert [h.who for h in list_history(world, integ(world))] == ["Settlebridge app", "colleague"]
 
 
 def test_invalid_status_when_item_made_inactive(world: Database, qb_client: Any) -> None:
