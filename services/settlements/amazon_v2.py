@@ -101,9 +101,7 @@ class _Col:
 
     def take(self, mapped: list[Any], rows: np.ndarray) -> tuple[Any, ...]:
         """``mapped[i]`` is the value for distinct string i; returns it per row in ``rows``."""
-        arr = np.empty(len(mapped), dtype=object)
-        arr[:] = mapped
-        return tuple(arr[self.idx[rows]].tolist())
+        return _spread(mapped, self.idx[rows])
 
     def text(self, rows: np.ndarray) -> tuple[str, ...]:
         return self.take(self.values, rows)
@@ -327,9 +325,7 @@ def _parse(name: str, data: bytes) -> ParseResult:
                                   name, int(lines[rows_idx[hits[0]]]), code="unclassified"))
 
     def spread(values: list[Any]) -> tuple[Any, ...]:
-        arr = np.empty(len(values), dtype=object)
-        arr[:] = values
-        return tuple(arr[inverse].tolist())
+        return _spread(values, inverse)
 
     quantity_by_value: list[int | None] = []
     for text in cols["quantity-purchased"].values:
@@ -397,9 +393,7 @@ _UNIT_CATEGORIES = (Category.PRODUCT_SALE, Category.PRODUCT_REFUND, Category.REI
 def _quantities(col: _Col, by_value: list[int | None], rows_idx: np.ndarray, cats: list[Any],
                 inverse: np.ndarray) -> tuple[Any, ...]:
     """quantity-purchased, kept on the rows that move units (V2 repeats it on every fee line)."""
-    arr = np.empty(len(by_value), dtype=object)
-    arr[:] = by_value
-    per_row = arr[col.idx[rows_idx]]
+    per_row = _objects(by_value)[col.idx[rows_idx]]
     keeps = np.asarray([c in _UNIT_CATEGORIES for c in cats], dtype=bool)[inverse]
     per_row[~keeps] = None
     return tuple(per_row.tolist())
@@ -408,6 +402,18 @@ def _quantities(col: _Col, by_value: list[int | None], rows_idx: np.ndarray, cat
 def _source_rows(lines: np.ndarray, rows_idx: np.ndarray) -> tuple[int, ...]:
     """The source line of each row, as Python ints."""
     return tuple(lines[rows_idx].tolist())
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """``values`` as a numpy object array (to index by a million positions at once)."""
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
+
+
+def _spread(values: list[Any], index: np.ndarray) -> tuple[Any, ...]:
+    """``values[i]`` for every ``i`` in ``index``, as a tuple (a settlement column)."""
+    return tuple(_objects(values)[index].tolist())
 
 
 def _unique(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
